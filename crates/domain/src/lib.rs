@@ -15,7 +15,7 @@ pub use id::{
 };
 pub use lang::Lang;
 pub use money::{Currency, Money, MoneyError};
-pub use vocab::{Channel, Department, ParseError, Reason, Tier};
+pub use vocab::{Channel, Department, ParseError, Reason, Role, Tier};
 
 /// Re-exported so that every crate names instants the same way.
 pub use jiff::Timestamp;

@@ -143,6 +143,28 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// What a staff login or API token may do (product §10).
+    Role, "role" {
+        Agent = "agent",
+        Supervisor = "supervisor",
+        FraudAnalyst = "fraud_analyst",
+        Admin = "admin",
+        /// A system integration (card processor, telephony, messaging) using an API token.
+        Integration = "integration",
+    }
+);
+
+impl Role {
+    /// Roles that may act in the agent console (supervisors and admins can do what agents do).
+    pub const fn is_staff_console(self) -> bool {
+        matches!(
+            self,
+            Role::Agent | Role::Supervisor | Role::FraudAnalyst | Role::Admin
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

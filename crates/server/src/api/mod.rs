@@ -1,0 +1,109 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`,
+//! which is generated from the handlers' annotations.
+
+pub mod admin;
+pub mod audit;
+pub mod cardholders;
+pub mod extract;
+pub mod health;
+pub mod session;
+
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Helpline API",
+        description = "Customer support for a card issuer. Errors are RFC 9457 problem details \
+                       (application/problem+json) with a stable `code`. Authenticate with a session \
+                       cookie (plus `X-CSRF-Token` on changes) or `Authorization: Bearer <token>`."
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// Every API route, with the OpenAPI document built from them.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(session::login))
+        .routes(routes!(session::portal_login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::list_tokens, admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(cardholders::search))
+        .routes(routes!(cardholders::get))
+        .routes(routes!(audit::list))
+}
+
+/// Middleware for `/api`: any error answer that is not already problem+json (unknown route,
+/// wrong method, a layer's rejection) becomes one, so API clients see one error shape.
+pub async fn problems_only(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => (
+            "route.not_found",
+            "There is no such API route; see /api/openapi.json.".to_owned(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "route.method_not_allowed",
+            "This route does not accept that HTTP method; see /api/openapi.json.".to_owned(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "request.too_large",
+            "The body is larger than this server accepts (server.max_body_bytes).".to_owned(),
+        ),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => (
+            "server.timeout",
+            "The request took too long; try again.".to_owned(),
+        ),
+        other => ("request.failed", format!("The request failed ({other}).")),
+    };
+    let mut problem = ApiError::new(status, code, detail).into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(v) = response.headers().get(&name) {
+            problem.headers_mut().insert(name, v.clone());
+        }
+    }
+    problem
+}

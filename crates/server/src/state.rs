@@ -1,0 +1,41 @@
+//! What every handler can reach. No globals: each server (and each test) has its own.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use domain::Clock;
+use store::Store;
+
+use crate::auth::limiter::LoginLimiter;
+use crate::config::Settings;
+use crate::i18n::I18n;
+use crate::metrics::Metrics;
+use crate::secrets::Secrets;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+    pub secrets: Secrets,
+    pub i18n: I18n,
+    pub metrics: Arc<Metrics>,
+    pub login_limiter: LoginLimiter,
+    /// Demo mode: the login pages show the demo password.
+    pub demo: bool,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

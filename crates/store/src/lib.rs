@@ -1,0 +1,17 @@
+//! Helpline's storage. The server sees only the [`Store`] traits; [`SqlStore`] implements them
+//! over SQLite (the embedded default) or PostgreSQL, chosen by the database URL.
+//!
+//! Every mutation takes [`Effects`]: the outbox events and audit rows it writes in the same
+//! transaction, so an event exists exactly when its change does.
+
+#[cfg(feature = "testing")]
+pub mod conformance;
+mod error;
+mod model;
+mod sql;
+mod traits;
+
+pub use error::{StoreError, StoreResult};
+pub use model::*;
+pub use sql::{ConnectOptions, SqlStore, redact_url};
+pub use traits::*;

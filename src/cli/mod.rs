@@ -1,0 +1,119 @@
+//! The command line. Each subcommand's module turns flags into calls on the crates.
+
+mod admin;
+mod serve;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use domain::{Clock, SystemClock};
+use server::config::{Overrides, Settings};
+use store::{ConnectOptions, SqlStore};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "helpline",
+    version,
+    about = "Customer support for a card issuer: phone, chat, cases, routing, fraud monitoring and a verified helpline directory."
+)]
+pub struct Cli {
+    /// Directory for the SQLite database, generated secrets and uploads [default: ./helpline-data]
+    #[arg(long, global = true, env = "HELPLINE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data directory]
+    #[arg(long, global = true, env = "HELPLINE_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    /// Configuration file (TOML) [default: ./helpline.toml when it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (HTTP API, web pages, chat, telephony webhooks)
+    Serve(serve::ServeArgs),
+    /// Create or update the database schema, then exit
+    Migrate,
+    /// Manage API tokens for integrations and scripts
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Manage staff accounts
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Show or check configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a fully commented configuration file with every default
+    Example,
+    /// Check the configuration (file, environment, flags) and print the result
+    Check,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    match cli.command {
+        Command::Serve(args) => serve::run(settings, args).await,
+        Command::Migrate => {
+            open_store(&settings).await?;
+            println!(
+                "Database schema is up to date ({}).",
+                store::redact_url(&settings.database_url())
+            );
+            Ok(())
+        }
+        Command::Token(command) => admin::token(settings, command).await,
+        Command::User(command) => admin::user(settings, command).await,
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", Settings::example_toml());
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            for var in Settings::unknown_env_vars() {
+                eprintln!("warning: {var} names no setting");
+            }
+            println!("{}", toml_of(&settings)?);
+            println!("# configuration is valid");
+            Ok(())
+        }
+    }
+}
+
+fn toml_of(settings: &Settings) -> anyhow::Result<String> {
+    let mut shown = settings.clone();
+    if !shown.telephony.twiml_auth_token.is_empty() {
+        shown.telephony.twiml_auth_token = "***".to_owned();
+    }
+    shown.database_url = store::redact_url(&shown.database_url);
+    Ok(server::config::to_toml(&shown)?)
+}
+
+/// Opens (and migrates) the configured database.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "while creating the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let url = settings.database_url();
+    let options = ConnectOptions {
+        url: url.clone(),
+        max_connections: settings.server.database_connections,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    SqlStore::connect(&options, clock)
+        .await
+        .with_context(|| format!("while opening the database {}", store::redact_url(&url)))
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real server on an ephemeral port, spoken to over HTTP (and through
+//! headless Chromium). One test binary, one module per area.
+
+// Test helpers may panic on what the test did not expect.
+#![allow(clippy::unwrap_used)]
+
+mod api_errors;
+mod auth;
+mod browser;
+mod cli;
+mod operations;
+mod pages;
