@@ -1,5 +1,6 @@
-//! Message catalogs (Project Fluent). English is complete and is the fallback; every other
-//! language with a catalog is checked for completeness against it in tests.
+//! Message catalogs (Project Fluent). Every `locales/<lang>/*.ftl` file is compiled in; each area
+//! of the product keeps its messages in its own file. English is complete and is the fallback;
+//! every other language with a directory is checked for completeness against it in tests.
 
 use std::collections::HashMap;
 
@@ -7,11 +8,24 @@ use domain::Lang;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
-/// (language, catalog source) for every language the web UI speaks.
-const CATALOGS: &[(Lang, &str)] = &[
-    (Lang::En, include_str!("../locales/en/main.ftl")),
-    (Lang::Es, include_str!("../locales/es/main.ftl")),
-];
+#[derive(rust_embed::RustEmbed)]
+#[folder = "locales/"]
+struct Locales;
+
+/// (language, file name, source) for every catalog file, in a stable order.
+fn catalog_files() -> Vec<(Lang, String, String)> {
+    let mut files: Vec<_> = Locales::iter()
+        .filter_map(|path| {
+            let (dir, name) = path.split_once('/')?;
+            let lang = dir.parse::<Lang>().ok()?;
+            let file = Locales::get(&path)?;
+            let text = String::from_utf8(file.data.into_owned()).ok()?;
+            Some((lang, name.to_owned(), text))
+        })
+        .collect();
+    files.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    files
+}
 
 pub struct I18n {
     bundles: HashMap<Lang, FluentBundle<FluentResource>>,
@@ -26,33 +40,36 @@ pub struct CatalogError {
 
 impl I18n {
     pub fn load() -> Result<Self, CatalogError> {
-        let mut bundles = HashMap::new();
-        for (lang, source) in CATALOGS {
-            let resource = FluentResource::try_new((*source).to_owned()).map_err(|(_, errs)| {
-                CatalogError {
-                    lang: *lang,
-                    detail: format!("{errs:?}"),
+        let mut bundles: HashMap<Lang, FluentBundle<FluentResource>> = HashMap::new();
+        for (lang, name, source) in catalog_files() {
+            let broken = |detail: String| CatalogError {
+                lang,
+                detail: format!("{name}: {detail}"),
+            };
+            let resource =
+                FluentResource::try_new(source).map_err(|(_, errs)| broken(format!("{errs:?}")))?;
+            let bundle = match bundles.entry(lang) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let tag = lang.code().parse().map_err(|e| broken(format!("{e}")))?;
+                    let mut bundle = FluentBundle::new_concurrent(vec![tag]);
+                    // No Unicode isolation marks around arguments: they show up in plain text.
+                    bundle.set_use_isolating(false);
+                    e.insert(bundle)
                 }
-            })?;
-            let tag = lang.code().parse().map_err(|e| CatalogError {
-                lang: *lang,
-                detail: format!("{e}"),
-            })?;
-            let mut bundle = FluentBundle::new_concurrent(vec![tag]);
-            // No Unicode isolation marks around arguments: they show up in plain-text output.
-            bundle.set_use_isolating(false);
-            bundle.add_resource(resource).map_err(|errs| CatalogError {
-                lang: *lang,
-                detail: format!("{errs:?}"),
-            })?;
-            bundles.insert(*lang, bundle);
+            };
+            bundle
+                .add_resource(resource)
+                .map_err(|errs| broken(format!("{errs:?}")))?;
         }
         Ok(Self { bundles })
     }
 
-    /// Languages the UI can be shown in.
+    /// Languages the UI can be shown in, English first.
     pub fn languages(&self) -> Vec<Lang> {
-        CATALOGS.iter().map(|(lang, _)| *lang).collect()
+        let mut langs: Vec<Lang> = self.bundles.keys().copied().collect();
+        langs.sort_by_key(|l| (*l != Lang::En, l.code()));
+        langs
     }
 
     pub fn supports(&self, lang: Lang) -> bool {
@@ -117,15 +134,28 @@ mod tests {
     #[test]
     fn every_catalog_is_complete_and_well_formed() {
         let i18n = I18n::load().expect("catalogs load");
-        let english = ids(CATALOGS[0].1);
+        let files = catalog_files();
+        let ids_of = |lang: Lang| -> Vec<String> {
+            files
+                .iter()
+                .filter(|f| f.0 == lang)
+                .flat_map(|f| ids(&f.2))
+                .collect()
+        };
+        let english = ids_of(Lang::En);
         assert!(english.len() > 20);
-        for (lang, source) in CATALOGS {
-            let found = ids(source);
+        let mut seen = std::collections::HashSet::new();
+        for id in &english {
+            assert!(seen.insert(id), "message {id} is defined twice in English");
+        }
+        assert!(i18n.languages().contains(&Lang::Es));
+        for lang in i18n.languages() {
+            let found = ids_of(lang);
             let missing: Vec<_> = english.iter().filter(|id| !found.contains(id)).collect();
             assert!(missing.is_empty(), "{lang} lacks {missing:?}");
             for id in &english {
                 assert_ne!(
-                    &i18n.message(*lang, id, None),
+                    &i18n.message(lang, id, None),
                     id,
                     "{lang}: {id} has no value"
                 );
