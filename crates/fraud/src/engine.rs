@@ -1,0 +1,630 @@
+//! The engine: profiles in memory, one decision per authorization, learning from outcomes.
+
+use std::collections::HashMap;
+
+use domain::{Currency, Money, Timestamp};
+use foldhash::fast::FixedState;
+
+use crate::config::{Config, ConfigError};
+use crate::features::{self, Current, Feature, Features, N_FEATURES, TravelReference};
+use crate::geo::{UnknownZone, ZoneRef, Zones};
+use crate::mcc::{Category, Mcc};
+use crate::model::{self, Model, ModelSummary, TrainingSet, sigmoid};
+use crate::profile::{self, CardProfile, MerchantProfile, Observation, TAU_1D, secs};
+use crate::rules::{self, RULES};
+use crate::types::{
+    Authorization, CardKey, CardStatus, Decision, Label, Merchant, Outcome, Signal, SignalKind,
+    Verdict,
+};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    ZoneTable(#[from] UnknownZone),
+    #[error("too many cards for one engine (at most {max}); shard cards over several engines")]
+    TooManyCards { max: u32 },
+}
+
+/// The configuration compiled into lookup tables.
+#[derive(Debug, Clone)]
+struct Compiled {
+    /// ln(units per US dollar).
+    log_rates: HashMap<Currency, f32, FixedState>,
+    /// Sorted MCC → risk.
+    mcc_risk: Vec<(u16, f32)>,
+}
+
+impl Compiled {
+    fn new(config: &Config) -> Self {
+        let log_rates = config
+            .currencies
+            .iter()
+            .filter_map(|(code, rate)| Some((Currency::parse(code).ok()?, rate.ln() as f32)))
+            .collect();
+        let mut mcc_risk: Vec<(u16, f32)> = config
+            .signals
+            .risky_category
+            .mcc
+            .iter()
+            .filter_map(|(code, risk)| Some((Mcc::parse(code).ok()?.code(), *risk)))
+            .collect();
+        mcc_risk.sort_by_key(|(code, _)| *code);
+        Self {
+            log_rates,
+            mcc_risk,
+        }
+    }
+
+    fn log_usd(&self, amount: Money) -> Option<f32> {
+        let rate = self.log_rates.get(&amount.currency)?;
+        let major = amount.as_major_f64().max(0.01) as f32;
+        Some(major.ln() - rate)
+    }
+
+    fn mcc_risk(&self, mcc: Mcc) -> f32 {
+        self.mcc_risk
+            .binary_search_by_key(&mcc.code(), |(code, _)| *code)
+            .map_or(0.0, |i| self.mcc_risk[i].1)
+    }
+}
+
+/// Everything the engine learned; the edge persists it (serde) and restores it at start.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EngineState {
+    cards: Vec<(CardKey, CardProfile)>,
+    merchants: Vec<(String, MerchantProfile)>,
+    model: Option<Model>,
+    training: TrainingSet,
+    next_retrain: u32,
+}
+
+/// Memory and population figures.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct EngineStats {
+    pub cards: usize,
+    pub merchants: usize,
+    pub training_examples: usize,
+    /// Bytes held for card profiles and their index (allocated capacity, not just used).
+    pub card_bytes: usize,
+    pub merchant_bytes: usize,
+}
+
+/// The fraud engine. Single-threaded: the edge owns one per shard of cards (or wraps it in a
+/// mutex); every method takes the time it should consider "now" from its arguments.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: Config,
+    compiled: Compiled,
+    zones: Zones,
+    card_index: HashMap<CardKey, u32, FixedState>,
+    cards: Vec<CardProfile>,
+    merchant_index: HashMap<Box<str>, u32, FixedState>,
+    merchants: Vec<MerchantProfile>,
+    model: Option<Model>,
+    training: TrainingSet,
+    next_retrain: u32,
+}
+
+impl Engine {
+    pub fn new(config: Config) -> Result<Self, EngineError> {
+        Self::with_capacity(config, 0)
+    }
+
+    /// An engine with room for `cards` cards, so that growing never doubles the memory.
+    pub fn with_capacity(config: Config, cards: usize) -> Result<Self, EngineError> {
+        config.validate()?;
+        Ok(Self {
+            compiled: Compiled::new(&config),
+            config,
+            zones: Zones::embedded()?,
+            card_index: HashMap::with_capacity_and_hasher(cards, FixedState::default()),
+            cards: Vec::with_capacity(cards),
+            merchant_index: HashMap::with_hasher(FixedState::default()),
+            merchants: Vec::new(),
+            model: None,
+            training: TrainingSet::default(),
+            next_retrain: 0,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Applies a new configuration (an analyst's change); profiles and the model are kept.
+    pub fn set_config(&mut self, config: Config) -> Result<(), EngineError> {
+        config.validate()?;
+        self.compiled = Compiled::new(&config);
+        self.config = config;
+        Ok(())
+    }
+
+    /// What the edge answers when the engine cannot decide in time.
+    pub fn stand_in(&self) -> Verdict {
+        self.config.decision.stand_in
+    }
+
+    /// Makes a card known (an issued card). Enrolling a known card only updates its status.
+    pub fn enrol(&mut self, card: CardKey, status: CardStatus) -> Result<(), EngineError> {
+        if let Some(&i) = self.card_index.get(&card) {
+            self.cards[i as usize].status = status;
+            return Ok(());
+        }
+        let index = u32::try_from(self.cards.len())
+            .map_err(|_| EngineError::TooManyCards { max: u32::MAX })?;
+        self.cards.push(CardProfile::new(status));
+        self.card_index.insert(card, index);
+        Ok(())
+    }
+
+    /// Changes a card's status (locked, lost, stolen, active again); `false` for an unknown card.
+    pub fn set_card_status(&mut self, card: CardKey, status: CardStatus) -> bool {
+        match self.card_index.get(&card) {
+            Some(&i) => {
+                self.cards[i as usize].status = status;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn card_status(&self, card: CardKey) -> Option<CardStatus> {
+        self.card_index
+            .get(&card)
+            .map(|&i| self.cards[i as usize].status)
+    }
+
+    pub fn model(&self) -> Option<&ModelSummary> {
+        self.model.as_ref().map(Model::summary)
+    }
+
+    /// Decides one authorization at its own time `auth.at`, then updates the profiles with it.
+    pub fn decide(&mut self, auth: &Authorization) -> Decision {
+        let Some(&card_index) = self.card_index.get(&auth.card) else {
+            return hard_decline(
+                SignalKind::UnknownCard,
+                "card is not known to the issuer".into(),
+            );
+        };
+        let status = self.cards[card_index as usize].status;
+        if status != CardStatus::Active {
+            return hard_decline(
+                SignalKind::CardStatus,
+                format!("card is {}", status.label()),
+            );
+        }
+        let at = secs(auth.at);
+        let merchant_index = self.merchant(&auth.merchant, at);
+        let card = &self.cards[card_index as usize];
+        let merchant = &self.merchants[merchant_index as usize];
+        let current = self.current(card, merchant, auth, at, merchant_index);
+        let travel = current
+            .location
+            .and_then(|here| features::travel_reference(card, here, at, &self.config));
+        let features = features::extract(card, merchant, &current, travel.as_ref(), &self.config);
+
+        let mut reasons = Vec::new();
+        let scored = self.model.as_ref().map(|model| model.score(&features));
+        let mut logit = scored.map_or(self.config.decision.base_logit, |(logit, _)| logit);
+        let mut forced = Verdict::Approve;
+        let mut travel_fired = false;
+        for kind in RULES {
+            let (weight, min_verdict) = rules::settings(&self.config, kind);
+            let strength = rules::strength(kind, &features, &self.config);
+            if weight <= 0.0 || strength <= 0.0 {
+                continue;
+            }
+            travel_fired |= kind == SignalKind::ImpossibleTravel;
+            let points = weight * strength;
+            logit += points;
+            forced = forced.max(min_verdict.unwrap_or(Verdict::Approve));
+            reasons.push(Signal {
+                kind,
+                points,
+                reason: self.reason(kind, &features, auth, card, merchant, travel.as_ref()),
+            });
+        }
+        if let Some((_, contributions)) = &scored
+            && let Some(signal) = explain(contributions, &features, self.config.model.explain_above)
+        {
+            reasons.push(signal);
+        }
+        reasons.sort_by(|a, b| b.points.total_cmp(&a.points));
+
+        let score = f64::from(sigmoid(logit));
+        let by_score = if score >= self.config.decision.decline_at {
+            Verdict::Decline
+        } else if score >= self.config.decision.challenge_at {
+            Verdict::Challenge
+        } else {
+            Verdict::Approve
+        };
+        let verdict = by_score.max(forced);
+
+        let observation = observation(auth, &current, at);
+        let home_radius = self.config.profiles.home_radius_km;
+        let zone = current.zone;
+        let card = &mut self.cards[card_index as usize];
+        if let Some(skipped) = travel.and_then(|t| t.skipped) {
+            card.mark_suspect(skipped);
+        }
+        card.record_attempt(&observation);
+        if auth.card_present {
+            card.record_location(&observation, travel_fired || verdict == Verdict::Decline);
+        }
+        if verdict == Verdict::Approve {
+            card.learn_usual(&observation, home_radius, zone);
+        }
+        self.merchants[merchant_index as usize]
+            .tx_1d
+            .add(at, 1.0, TAU_1D);
+
+        Decision {
+            verdict,
+            score,
+            reasons,
+            features,
+        }
+    }
+
+    /// Learns from a confirmed outcome at `outcome.known_at`.
+    pub fn learn(&mut self, outcome: &Outcome, original: Verdict) {
+        let auth = &outcome.authorization;
+        let at = secs(auth.at);
+        let fraud = outcome.label == Label::Fraud;
+        if let Some(&m) = self.merchant_index.get(auth.merchant.id.as_str()) {
+            self.merchants[m as usize].learn_label(at, fraud);
+        }
+        if let Some(&c) = self.card_index.get(&auth.card) {
+            if fraud {
+                let card = &mut self.cards[c as usize];
+                card.fraud_at = card.fraud_at.max(at);
+            } else if original != Verdict::Approve {
+                // Confirmed genuine after a challenge or decline: now it is usual behaviour.
+                let merchant_index = self.merchant(&auth.merchant, at);
+                let card = &self.cards[c as usize];
+                let current = self.current(
+                    card,
+                    &self.merchants[merchant_index as usize],
+                    auth,
+                    at,
+                    merchant_index,
+                );
+                let observation = observation(auth, &current, at);
+                let home_radius = self.config.profiles.home_radius_km;
+                let card = &mut self.cards[c as usize];
+                card.clear_suspect(at);
+                card.learn_usual(&observation, home_radius, current.zone);
+            }
+        }
+        if let Some(features) = outcome.features {
+            self.training.add(features, fraud, at, &self.config);
+        }
+    }
+
+    /// Retrains the model when the configured interval has passed. Takes a fraction of a second
+    /// per hundred thousand kept outcomes; returns the new model's summary when it trained.
+    pub fn retrain_if_due(&mut self, now: Timestamp) -> Option<ModelSummary> {
+        let now = secs(now);
+        if !self.config.model.enabled || now < self.next_retrain {
+            return None;
+        }
+        self.next_retrain = now.saturating_add(model::days_to_secs(
+            self.config.model.retrain_every_hours / 24.0,
+        ));
+        self.training
+            .forget_before(now.saturating_sub(model::days_to_secs(self.config.model.window_days)));
+        let model = Model::train(&self.training, &self.config, now)?;
+        let summary = model.summary().clone();
+        self.model = Some(model);
+        Some(summary)
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        // hashbrown keeps one control byte per bucket and at most 7/8 of the buckets full.
+        let buckets = |capacity: usize| (capacity * 8 / 7).next_power_of_two();
+        let card_buckets = buckets(self.card_index.capacity());
+        let merchant_buckets = buckets(self.merchant_index.capacity());
+        EngineStats {
+            cards: self.cards.len(),
+            merchants: self.merchants.len(),
+            training_examples: self.training.len(),
+            card_bytes: self.cards.capacity() * size_of::<CardProfile>()
+                + card_buckets * (size_of::<(CardKey, u32)>() + 1),
+            merchant_bytes: self.merchants.capacity() * size_of::<MerchantProfile>()
+                + merchant_buckets * (size_of::<(Box<str>, u32)>() + 1)
+                + self.merchant_index.keys().map(|k| k.len()).sum::<usize>(),
+        }
+    }
+
+    /// A copy of everything learned, for the edge to persist.
+    pub fn state(&self) -> EngineState {
+        let mut cards: Vec<(CardKey, CardProfile)> = self
+            .card_index
+            .iter()
+            .map(|(key, &i)| (*key, self.cards[i as usize].clone()))
+            .collect();
+        cards.sort_by_key(|(key, _)| *key);
+        let mut merchants: Vec<(String, MerchantProfile)> = self
+            .merchant_index
+            .iter()
+            .map(|(id, &i)| (id.to_string(), self.merchants[i as usize].clone()))
+            .collect();
+        merchants.sort_by(|a, b| a.0.cmp(&b.0));
+        EngineState {
+            cards,
+            merchants,
+            model: self.model.clone(),
+            training: self.training.clone(),
+            next_retrain: self.next_retrain,
+        }
+    }
+
+    /// An engine that continues from a persisted state.
+    pub fn restore(config: Config, state: EngineState) -> Result<Self, EngineError> {
+        let mut engine = Self::with_capacity(config, state.cards.len())?;
+        for (key, profile) in state.cards {
+            let index = u32::try_from(engine.cards.len())
+                .map_err(|_| EngineError::TooManyCards { max: u32::MAX })?;
+            engine.cards.push(profile);
+            engine.card_index.insert(key, index);
+        }
+        for (id, profile) in state.merchants {
+            let index = engine.merchants.len() as u32;
+            engine.merchants.push(profile);
+            engine.merchant_index.insert(id.into_boxed_str(), index);
+        }
+        engine.model = state.model;
+        engine.training = state.training;
+        engine.next_retrain = state.next_retrain;
+        Ok(engine)
+    }
+
+    /// The merchant's profile index, created on first sight; its zone follows its position.
+    fn merchant(&mut self, merchant: &Merchant, at: u32) -> u32 {
+        let index = match self.merchant_index.get(merchant.id.as_str()) {
+            Some(&i) => i,
+            None => {
+                let i = self.merchants.len() as u32;
+                let mut profile = MerchantProfile::new(at);
+                profile.zone = self.zones.of_country(merchant.country);
+                self.merchants.push(profile);
+                self.merchant_index.insert(merchant.id.as_str().into(), i);
+                i
+            }
+        };
+        if let Some(location) = merchant.location {
+            let profile = &mut self.merchants[index as usize];
+            let moved = profile.location.is_none_or(|(lat, lon)| {
+                (f64::from(lat) - location.lat).abs() > 0.01
+                    || (f64::from(lon) - location.lon).abs() > 0.01
+            });
+            if moved {
+                profile.location = Some((location.lat as f32, location.lon as f32));
+                profile.zone = Some(self.zones.at(location));
+            }
+        }
+        index
+    }
+
+    fn current(
+        &self,
+        card: &CardProfile,
+        merchant: &MerchantProfile,
+        auth: &Authorization,
+        at: u32,
+        merchant_index: u32,
+    ) -> Current {
+        let location = if auth.card_present {
+            auth.merchant.location
+        } else {
+            None
+        };
+        let merchant_zone = merchant.zone;
+        // Card-present: the cardholder is at the merchant. Online: at home, as far as we know.
+        let cardholder_zone = if location.is_some() {
+            merchant_zone
+        } else {
+            card.home_zone.or(merchant_zone)
+        };
+        let hour = |zone: Option<ZoneRef>| {
+            zone.map_or_else(
+                || (at % 86_400) as f32 / 3600.0,
+                |z| self.zones.local_hour(z, auth.at),
+            )
+        };
+        let zone_hours_from_home = match (card.home_zone, merchant_zone) {
+            (Some(home), Some(there)) => {
+                let gap = (self.zones.offset_seconds(there, auth.at)
+                    - self.zones.offset_seconds(home, auth.at))
+                .abs() as f32
+                    / 3600.0;
+                Some(gap.min(24.0 - gap))
+            }
+            _ => None,
+        };
+        let log_usd = self.compiled.log_usd(auth.amount);
+        let category = auth.merchant.mcc.category();
+        Current {
+            at,
+            log_usd,
+            category,
+            country: profile::country_code(auth.merchant.country),
+            card_present: auth.card_present,
+            location,
+            local_hour: hour(cardholder_zone),
+            merchant_local_hour: hour(merchant_zone),
+            zone_hours_from_home,
+            zone: cardholder_zone,
+            merchant_tag: merchant_index as u8,
+            micro: log_usd.is_some_and(|l| l < self.config.profiles.micro_amount_usd.ln()),
+            mcc_risk: self.compiled.mcc_risk(auth.merchant.mcc),
+        }
+    }
+
+    fn reason(
+        &self,
+        kind: SignalKind,
+        f: &Features,
+        auth: &Authorization,
+        card: &CardProfile,
+        merchant: &MerchantProfile,
+        travel: Option<&TravelReference>,
+    ) -> String {
+        let country = auth.merchant.country;
+        match kind {
+            SignalKind::ImpossibleTravel => {
+                let from = travel
+                    .and_then(|t| std::str::from_utf8(&t.from.country).ok())
+                    .unwrap_or("?");
+                format!(
+                    "{:.0} km from the card-present use in {from} {:.0} min earlier would need {:.0} km/h",
+                    f.get(Feature::KmFromLastCp),
+                    f.get(Feature::MinutesFromLastCp),
+                    f.get(Feature::SpeedKmh)
+                )
+            }
+            SignalKind::UnusualCountry => format!(
+                "first card-present use in {country} ({}, {:.0} h from the card's home time zone){}",
+                merchant
+                    .zone
+                    .map_or("time zone unknown", |z| self.zones.name(z)),
+                f.or(Feature::ZoneHoursFromHome, 0.0),
+                usual_country(card)
+            ),
+            SignalKind::NightAbroad => format!(
+                "{} local time in {country}, a country this card has not used",
+                clock(f.get(Feature::MerchantLocalHour))
+            ),
+            SignalKind::UnusualHour => format!(
+                "{} local time; {:.1} % of this card's purchases are within an hour of it",
+                clock(f.get(Feature::LocalHour)),
+                100.0 * f.or(Feature::HourShare, 0.0)
+            ),
+            SignalKind::UnusualAmount => {
+                let category = auth.merchant.mcc.category();
+                let stats = card.categories[category.index()];
+                let (usual, what) = if f.get(Feature::CategoryCount)
+                    >= self.config.signals.unusual_amount.min_history as f32
+                {
+                    (stats.stats().mean, category.label())
+                } else {
+                    (card.amounts.mean, "all categories")
+                };
+                let ratio = (f.get(Feature::AmountLog) - usual).exp();
+                format!(
+                    "{} is {ratio:.1}× this card's usual {:.2} USD for {what}",
+                    auth.amount,
+                    usual.exp()
+                )
+            }
+            SignalKind::RiskyCategory => format!(
+                "merchant category {} ({}) is high-risk{}",
+                auth.merchant.mcc,
+                auth.merchant.mcc.category().label(),
+                if rules::is_new_category(f) {
+                    " and new for this card"
+                } else {
+                    ""
+                }
+            ),
+            SignalKind::Velocity => format!(
+                "{:.0} authorizations in the last hour, {:.0} in the last 24 hours",
+                f.get(Feature::CardTx1h),
+                f.get(Feature::CardTx24h)
+            ),
+            SignalKind::CardTesting => format!(
+                "{:.0} online amounts under {:.2} USD at {:.0} merchants within {} min",
+                f.get(Feature::CnpMicroBurst),
+                self.config.profiles.micro_amount_usd,
+                f.get(Feature::CnpMicroMerchants),
+                self.config.signals.card_testing.window_minutes
+            ),
+            SignalKind::CompromisedMerchant => format!(
+                "merchant {}: {:.1} confirmed frauds in recent weeks, {:.0} % of its recently labelled transactions",
+                auth.merchant.id,
+                f.get(Feature::MerchantFrauds28d),
+                100.0 * f.get(Feature::MerchantFraudRate7d)
+            ),
+            SignalKind::CompromisedCard => format!(
+                "this card had a confirmed fraud {:.1} days ago",
+                f.get(Feature::DaysSinceCardFraud)
+            ),
+            SignalKind::UnknownCard | SignalKind::CardStatus | SignalKind::Learned => String::new(),
+        }
+    }
+}
+
+fn observation(auth: &Authorization, current: &Current, at: u32) -> Observation {
+    Observation {
+        at,
+        log_usd: current.log_usd,
+        category: current.category,
+        country: current.country,
+        card_present: auth.card_present,
+        location: current.location,
+        local_hour: current.local_hour,
+        merchant_tag: current.merchant_tag,
+        micro: current.micro,
+        travel_booking: current.category == Category::Travel && !auth.card_present,
+    }
+}
+
+fn hard_decline(kind: SignalKind, reason: String) -> Decision {
+    Decision {
+        verdict: Verdict::Decline,
+        score: 1.0,
+        reasons: vec![Signal {
+            kind,
+            points: f32::INFINITY,
+            reason,
+        }],
+        features: Features::missing(),
+    }
+}
+
+/// The model's largest contributions, when together they add enough to be worth saying.
+fn explain(contributions: &[f32; N_FEATURES], f: &Features, above: f32) -> Option<Signal> {
+    let mut top: Vec<(usize, f32)> = contributions
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, c)| *c > 0.2)
+        .collect();
+    let total: f32 = top.iter().map(|(_, c)| c).sum();
+    if total < above {
+        return None;
+    }
+    top.sort_by(|a, b| b.1.total_cmp(&a.1));
+    top.truncate(3);
+    let parts: Vec<String> = top
+        .iter()
+        .map(|&(j, c)| {
+            let feature = Feature::ALL[j];
+            format!("{} = {:.2} ({c:+.1})", feature.name(), f.get(feature))
+        })
+        .collect();
+    Some(Signal {
+        kind: SignalKind::Learned,
+        points: total,
+        reason: format!("learned from confirmed outcomes: {}", parts.join(", ")),
+    })
+}
+
+fn usual_country(card: &CardProfile) -> String {
+    card.cp_countries
+        .top()
+        .and_then(|code| {
+            std::str::from_utf8(&code)
+                .ok()
+                .map(|c| format!(" (usually {c})"))
+        })
+        .unwrap_or_default()
+}
+
+fn clock(hour: f32) -> String {
+    let minutes = (hour * 60.0).round() as u32 % (24 * 60);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
