@@ -85,9 +85,10 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
         secrets,
         demo: args.demo,
     })?;
-    print_banner(&url, &settings, args.demo, started);
+    // Listen for signals before saying we are up, so a SIGTERM right after the banner is handled.
     let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
+    tokio::spawn(stop_on_signal(shutdown.clone(), Signals::listen()?));
+    print_banner(&url, &settings, args.demo, started);
     server::launch(state, listener, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
@@ -120,26 +121,44 @@ fn print_banner(url: &str, settings: &Settings, demo: bool, started: Instant) {
     println!("Press Ctrl-C to stop.");
 }
 
-/// Cancels on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.
-async fn stop_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT (Ctrl-C) and SIGTERM, registered with the runtime as soon as this is built.
+struct Signals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt())
+                    .context("could not listen for SIGINT")?,
+                terminate: signal(SignalKind::terminate())
+                    .context("could not listen for SIGTERM")?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Cancels on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.
+async fn stop_on_signal(shutdown: CancellationToken, mut signals: Signals) {
+    signals.recv().await;
     tracing::info!("shutting down: finishing requests in flight");
     shutdown.cancel();
 }
