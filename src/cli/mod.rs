@@ -1,6 +1,8 @@
 //! The command line. Each subcommand's module turns flags into calls on the crates.
 
 mod admin;
+mod bench;
+mod routing;
 mod serve;
 
 use std::path::PathBuf;
@@ -47,6 +49,12 @@ enum Command {
     /// Show or check configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Routing tools: simulate a day of traffic through the routing engine
+    #[command(subcommand)]
+    Routing(routing::RoutingCommand),
+    /// Measure the speed of a part of Helpline
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +83,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(command) => admin::token(settings, command).await,
         Command::User(command) => admin::user(settings, command).await,
+        Command::Routing(command) => routing::run(command),
+        Command::Bench(command) => bench::run(command),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Settings::example_toml());
             Ok(())

@@ -10,3 +10,4 @@ mod browser;
 mod cli;
 mod operations;
 mod pages;
+mod routing;

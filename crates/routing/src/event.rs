@@ -74,6 +74,56 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// The contact the event is about, if any.
+    pub fn contact(&self) -> Option<ContactId> {
+        match self {
+            EventKind::Queued { contact, .. }
+            | EventKind::CallbackSuggested { contact, .. }
+            | EventKind::Widened { contact, .. }
+            | EventKind::Offered { contact, .. }
+            | EventKind::OfferWithdrawn { contact, .. }
+            | EventKind::Connected { contact, .. }
+            | EventKind::Completed { contact, .. }
+            | EventKind::Abandoned { contact, .. }
+            | EventKind::ConvertedToCallback { contact } => Some(*contact),
+            EventKind::PresenceChanged { .. } => None,
+        }
+    }
+
+    /// The agent the event is about, if any.
+    pub fn agent(&self) -> Option<AgentId> {
+        match self {
+            EventKind::Offered { agent, .. }
+            | EventKind::OfferWithdrawn { agent, .. }
+            | EventKind::Connected { agent, .. }
+            | EventKind::Completed { agent, .. }
+            | EventKind::PresenceChanged { agent, .. } => Some(*agent),
+            EventKind::Queued { .. }
+            | EventKind::CallbackSuggested { .. }
+            | EventKind::Widened { .. }
+            | EventKind::Abandoned { .. }
+            | EventKind::ConvertedToCallback { .. } => None,
+        }
+    }
+
+    /// The event's name, as in its serialized `type`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            EventKind::Queued { .. } => "queued",
+            EventKind::CallbackSuggested { .. } => "callback_suggested",
+            EventKind::Widened { .. } => "widened",
+            EventKind::Offered { .. } => "offered",
+            EventKind::OfferWithdrawn { .. } => "offer_withdrawn",
+            EventKind::Connected { .. } => "connected",
+            EventKind::Completed { .. } => "completed",
+            EventKind::Abandoned { .. } => "abandoned",
+            EventKind::ConvertedToCallback { .. } => "converted_to_callback",
+            EventKind::PresenceChanged { .. } => "presence_changed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Withdrawal {
@@ -82,4 +132,34 @@ pub enum Withdrawal {
     Abandoned,
     /// The agent went on break or offline before accepting.
     AgentUnavailable,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_serialized_type() {
+        let (contact, agent) = (ContactId::new(), AgentId::new());
+        let kinds = [
+            EventKind::Abandoned {
+                contact,
+                waited_secs: 1.0,
+            },
+            EventKind::ConvertedToCallback { contact },
+            EventKind::OfferWithdrawn {
+                contact,
+                agent,
+                reason: Withdrawal::TimedOut,
+            },
+            EventKind::PresenceChanged {
+                agent,
+                presence: Presence::WrapUp,
+            },
+        ];
+        for kind in kinds {
+            let json = serde_json::to_value(&kind).unwrap();
+            assert_eq!(json["type"], kind.name());
+        }
+    }
 }

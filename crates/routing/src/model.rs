@@ -182,6 +182,37 @@ pub enum Availability {
     Offline,
 }
 
+impl Availability {
+    pub const ALL: &'static [Availability] = &[
+        Availability::Available,
+        Availability::Break,
+        Availability::Offline,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Availability::Available => "available",
+            Availability::Break => "break",
+            Availability::Offline => "offline",
+        }
+    }
+}
+
+impl std::str::FromStr for Availability {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Availability::ALL
+            .iter()
+            .copied()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseError {
+                kind: "availability",
+                value: s.to_owned(),
+                expected: "available, break, offline".to_owned(),
+            })
+    }
+}
+
 /// What an agent is doing, as the console and the dashboard show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -203,6 +234,16 @@ impl Presence {
         Presence::Break,
         Presence::Offline,
     ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Presence::Available => "available",
+            Presence::OnContact => "on_contact",
+            Presence::WrapUp => "wrap_up",
+            Presence::Break => "break",
+            Presence::Offline => "offline",
+        }
+    }
 }
 
 /// Answer order between contacts: urgent before premium before standard.
@@ -340,5 +381,18 @@ mod tests {
             Some(ContactKind::Message)
         );
         assert_eq!(ContactKind::for_channel(Channel::Appointment), None);
+    }
+
+    #[test]
+    fn presence_names_match_serde() {
+        for p in Presence::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        for a in Availability::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+            assert_eq!(a.as_str().parse::<Availability>().unwrap(), *a);
+        }
+        let err = "lunch".parse::<Availability>().unwrap_err().to_string();
+        assert!(err.contains("available, break, offline"), "{err}");
     }
 }

@@ -155,6 +155,15 @@ enum Happening {
 
 /// Runs the simulation.
 pub fn run(options: &SimulationOptions) -> Result<SimulationReport, SimulationError> {
+    run_with_progress(options, |_| {})
+}
+
+/// Runs the simulation, telling `progress` the share of the arrival period simulated so far
+/// (after each simulated hour, and 1.0 at the end).
+pub fn run_with_progress(
+    options: &SimulationOptions,
+    mut progress: impl FnMut(f64),
+) -> Result<SimulationReport, SimulationError> {
     check_positive("arrivals_per_hour", options.arrivals_per_hour)?;
     check_positive("handle_seconds", options.handle_seconds)?;
     check_positive("hours", options.hours)?;
@@ -171,7 +180,9 @@ pub fn run(options: &SimulationOptions) -> Result<SimulationReport, SimulationEr
             limit: MAX_CONTACTS,
         });
     }
-    Simulation::new(options)?.run()
+    let report = Simulation::new(options)?.run(&mut progress)?;
+    progress(1.0);
+    Ok(report)
 }
 
 struct Simulation<'a> {
@@ -248,8 +259,10 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn run(mut self) -> Result<SimulationReport, SimulationError> {
+    fn run(mut self, progress: &mut dyn FnMut(f64)) -> Result<SimulationReport, SimulationError> {
         self.next_arrival(DAY_START);
+        let hour = SignedDuration::from_hours(1);
+        let mut next_report = DAY_START.checked_add(hour).unwrap_or(Timestamp::MAX);
         loop {
             let next = self.queue.peek().map(|Reverse((at, _, _))| *at);
             // The engine's own timers (widening, offer expiry) run at their own instants.
@@ -263,6 +276,12 @@ impl<'a> Simulation<'a> {
             let Some(Reverse((now, _, what))) = self.queue.pop() else {
                 break;
             };
+            if now >= next_report && now < self.end_of_arrivals {
+                let done =
+                    now.duration_since(DAY_START).as_secs_f64() / (self.options.hours * 3600.0);
+                progress(done);
+                next_report = now.checked_add(hour).unwrap_or(Timestamp::MAX);
+            }
             let events = match what {
                 Happening::Arrival => {
                     let n = self.arrivals;
@@ -339,7 +358,13 @@ mod tests {
 
     #[test]
     fn report_has_exactly_the_documented_keys() {
-        let report = run(&SimulationOptions::new(3, 60.0, 120.0, 2.0)).unwrap();
+        let mut heard = Vec::new();
+        let report = run_with_progress(&SimulationOptions::new(3, 60.0, 120.0, 2.0), |f| {
+            heard.push(f)
+        })
+        .unwrap();
+        assert_eq!(heard.last(), Some(&1.0), "{heard:?}");
+        assert!(heard.windows(2).all(|w| w[0] <= w[1]), "{heard:?}");
         let json = serde_json::to_string(&report).unwrap();
         let keys: Vec<&str> = json
             .trim_matches(['{', '}'])

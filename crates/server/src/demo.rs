@@ -3,6 +3,10 @@
 //! can name them. Every email is under the reserved example domains; every phone number is in
 //! a range set aside for fiction.
 
+mod agents;
+
+use std::collections::BTreeSet;
+
 use domain::{CardholderId, Country, Lang, Role, Tier, UserId};
 use store::{Address, Cardholder, Effects, Store, User};
 
@@ -261,12 +265,16 @@ pub async fn seed(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<See
             managers.push(user.id);
         }
     }
+    let mut premium_managers = BTreeSet::new();
     for i in 0..DEMO_CARDHOLDERS {
         let rm = managers.get(i % managers.len().max(1)).copied();
+        let cardholder = demo_cardholder(i, &hash, rm, now)?;
+        premium_managers.extend(cardholder.relationship_manager);
         store
-            .insert_cardholder(&demo_cardholder(i, &hash, rm, now)?, Effects::none())
+            .insert_cardholder(&cardholder, Effects::none())
             .await?;
     }
+    agents::seed(store, &premium_managers, now).await?;
     Ok(Seeded {
         staff: DEMO_STAFF.len(),
         cardholders: DEMO_CARDHOLDERS,

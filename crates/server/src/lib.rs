@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod request_id;
 pub mod secrets;
 pub mod state;
+pub mod switchboard;
 pub mod ui;
 
 #[cfg(feature = "testing")]
@@ -57,12 +58,19 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
     let i18n = i18n::I18n::load()?;
     let login_limiter =
         auth::limiter::LoginLimiter::per_minute(parts.settings.auth.login_attempts_per_minute);
+    let metrics = Arc::new(metrics::Metrics::new());
+    let switchboard = Arc::new(switchboard::Switchboard::new(
+        parts.store.clone(),
+        parts.clock.clone(),
+        switchboard::RoutingGauges::register(metrics.clone()),
+    )?);
     Ok(AppState::new(Inner {
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
         i18n,
-        metrics: Arc::new(metrics::Metrics::new()),
+        metrics,
+        switchboard,
         login_limiter,
         demo: parts.demo,
         settings: parts.settings,
@@ -201,6 +209,7 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    state.switchboard.load().await?;
     let workers = CancellationToken::new();
     let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(LogHandler)];
     let dispatcher = Dispatcher {
@@ -212,12 +221,13 @@ pub async fn launch(
     };
     let dispatch = tokio::spawn(dispatcher.run(workers.clone()));
     let housekeeping = tokio::spawn(housekeep(state.clone(), workers.clone()));
+    let routing_timers = tokio::spawn(state.switchboard.clone().run_timers(workers.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await;
     workers.cancel();
-    let _ = tokio::join!(dispatch, housekeeping);
+    let _ = tokio::join!(dispatch, housekeeping, routing_timers);
     served.map_err(Into::into)
 }
 

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::i18n::I18n;
 use crate::metrics::Metrics;
 use crate::secrets::Secrets;
+use crate::switchboard::Switchboard;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -23,6 +24,8 @@ pub struct Inner {
     pub i18n: I18n,
     pub metrics: Arc<Metrics>,
     pub login_limiter: LoginLimiter,
+    /// The routing engine (product §4).
+    pub switchboard: Arc<Switchboard>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }

@@ -77,6 +77,25 @@ impl TestApp {
                 .await
                 .expect("seed the demo");
         }
+        Self::start(
+            settings,
+            store,
+            options.clock,
+            options.demo,
+            data_dir,
+            scratch,
+        )
+        .await
+    }
+
+    async fn start(
+        mut settings: Settings,
+        store: SqlStore,
+        clock: Arc<dyn Clock>,
+        demo: bool,
+        data_dir: tempfile::TempDir,
+        scratch: Option<ScratchPostgres>,
+    ) -> TestApp {
         let (secrets, _) =
             Secrets::load_or_create(&data_dir.path().join("secrets.toml")).expect("secrets");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -89,9 +108,9 @@ impl TestApp {
         let state = crate::build_state(crate::Parts {
             settings,
             store: store.clone(),
-            clock: options.clock,
+            clock,
             secrets,
-            demo: options.demo,
+            demo,
         })
         .expect("state");
         let shutdown = CancellationToken::new();
@@ -106,6 +125,31 @@ impl TestApp {
             server: Some(server),
             scratch,
         }
+    }
+
+    /// Stops the server and starts a new one (new state, new port) on the same database, as
+    /// an operator's restart would.
+    pub async fn restart(mut self) -> TestApp {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        let settings = self.state.settings.clone();
+        let clock = self.state.clock.clone();
+        let store = SqlStore::connect(
+            &ConnectOptions::new(settings.database_url.clone()),
+            clock.clone(),
+        )
+        .await
+        .expect("reopen the test database");
+        let data_dir =
+            std::mem::replace(&mut self.data_dir, tempfile::tempdir().expect("temp dir"));
+        let demo = self.state.demo;
+        let scratch = self.scratch.take();
+        Self::start(settings, store, clock, demo, data_dir, scratch).await
     }
 
     /// A client that keeps cookies, like a browser.

@@ -8,9 +8,11 @@
 pub mod conformance;
 mod error;
 mod model;
+mod routing;
 mod sql;
 mod traits;
 
+pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sql::{ConnectOptions, SqlStore, redact_url};

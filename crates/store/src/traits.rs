@@ -129,6 +129,7 @@ pub trait Store:
     + AuditStore
     + OutboxStore
     + IdempotencyStore
+    + crate::routing::RoutingStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

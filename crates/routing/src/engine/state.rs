@@ -290,45 +290,75 @@ impl Engine {
     pub fn state(&self) -> EngineState {
         EngineState {
             at: self.now,
-            agents: self
-                .agents
-                .iter()
-                .map(|a| AgentRecord {
-                    profile: a.profile.clone(),
-                    availability: a.availability,
-                    ready_since: a.ready_since,
-                    wrap_up_started: a.wrap_up.map(|(started, _)| started),
-                })
-                .collect(),
+            agents: self.agents.iter().map(|a| self.agent_record(a)).collect(),
             contacts: self
                 .contacts
                 .iter()
-                .map(|(_, k)| ContactRecord {
-                    contact: k.info.clone(),
-                    status: match k.stage {
-                        Stage::Offered { agent, expires_at } => RecordedStatus::Offered {
-                            agent: self.agent_id(agent),
-                            expires_at,
-                        },
-                        Stage::Connected { agent, answered_at } => RecordedStatus::Connected {
-                            agent: self.agent_id(agent),
-                            answered_at,
-                        },
-                        Stage::Held { .. } | Stage::Waiting { .. } | Stage::Unrouted => {
-                            RecordedStatus::Waiting
-                        }
-                    },
-                    declined_by: k.declined_by.iter().map(|a| self.agent_id(*a)).collect(),
-                })
+                .map(|(_, k)| self.contact_record(k))
                 .collect(),
             figures_since: self.book.since(),
-            counters: self
-                .book
-                .counters()
-                .into_iter()
-                .map(|(slice, counters)| SliceCounters { slice, counters })
-                .collect(),
+            counters: self.slice_counters(),
             handle_times: self.estimator.handle_times(),
+        }
+    }
+
+    /// One agent's persisted row, for edges that keep rows current from the events.
+    pub fn agent_row(&self, id: AgentId) -> Option<AgentRecord> {
+        let a = *self.agent_slots.get(&id)?;
+        Some(self.agent_record(&self.agents[a as usize]))
+    }
+
+    /// One contact's persisted row; `None` once it was completed or abandoned.
+    pub fn contact_row(&self, id: ContactId) -> Option<ContactRecord> {
+        let c = *self.contact_slots.get(&id)?;
+        Some(self.contact_record(&self.contacts[c as usize]))
+    }
+
+    /// The figure counters to persist (see [`EngineState::counters`]).
+    pub fn slice_counters(&self) -> Vec<SliceCounters> {
+        self.book
+            .counters()
+            .into_iter()
+            .map(|(slice, counters)| SliceCounters { slice, counters })
+            .collect()
+    }
+
+    /// Smoothed handle times to persist (see [`EngineState::handle_times`]).
+    pub fn handle_times(&self) -> Vec<(Medium, QueueKey, f64)> {
+        self.estimator.handle_times()
+    }
+
+    /// When the figure counters started.
+    pub fn figures_since(&self) -> Timestamp {
+        self.book.since()
+    }
+
+    fn agent_record(&self, a: &Agent) -> AgentRecord {
+        AgentRecord {
+            profile: a.profile.clone(),
+            availability: a.availability,
+            ready_since: a.ready_since,
+            wrap_up_started: a.wrap_up.map(|(started, _)| started),
+        }
+    }
+
+    fn contact_record(&self, k: &Contact) -> ContactRecord {
+        ContactRecord {
+            contact: k.info.clone(),
+            status: match k.stage {
+                Stage::Offered { agent, expires_at } => RecordedStatus::Offered {
+                    agent: self.agent_id(agent),
+                    expires_at,
+                },
+                Stage::Connected { agent, answered_at } => RecordedStatus::Connected {
+                    agent: self.agent_id(agent),
+                    answered_at,
+                },
+                Stage::Held { .. } | Stage::Waiting { .. } | Stage::Unrouted => {
+                    RecordedStatus::Waiting
+                }
+            },
+            declined_by: k.declined_by.iter().map(|a| self.agent_id(*a)).collect(),
         }
     }
 

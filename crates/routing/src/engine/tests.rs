@@ -744,6 +744,74 @@ fn state_survives_a_restart() {
     same_future(&mut e, &mut restored);
 }
 
+/// The rows an edge keeps from the events (each touched agent's and contact's row, the
+/// counters) add up to the same state as a whole snapshot.
+#[test]
+fn rows_kept_from_events_equal_the_snapshot() {
+    use std::collections::BTreeMap;
+    let mut e = engine();
+    let mut agents: BTreeMap<AgentId, AgentRecord> = BTreeMap::new();
+    let mut contacts: BTreeMap<ContactId, ContactRecord> = BTreeMap::new();
+    let mut keep = |e: &Engine, events: Vec<Event>, extra: Option<AgentId>| {
+        for event in &events {
+            let (contact, agent) = (event.kind.contact(), event.kind.agent());
+            if let Some(c) = contact {
+                match e.contact_row(c) {
+                    Some(row) => contacts.insert(c, row),
+                    None => contacts.remove(&c),
+                };
+            }
+            if let Some(a) = agent.or(extra) {
+                agents.insert(a, e.agent_row(a).unwrap());
+            }
+        }
+        if let Some(a) = extra {
+            agents.insert(a, e.agent_row(a).unwrap());
+        }
+    };
+    for (n, hub) in [(1, Hub::London), (2, Hub::NewYork)] {
+        let ev = e.upsert_agent(profile(n, hub), t(0)).unwrap();
+        keep(&e, ev, Some(aid(n)));
+        let ev = e
+            .set_availability(aid(n), Availability::Available, t(0))
+            .unwrap();
+        keep(&e, ev, None);
+    }
+    let ev = e
+        .arrive(call(1, Reason::General, Tier::Gold, t(1)), t(1))
+        .unwrap();
+    keep(&e, ev, None);
+    let ev = e.accept(cid(1), aid(1), t(2)).unwrap();
+    keep(&e, ev, None);
+    let ev = e
+        .arrive(call(2, Reason::Fraud, Tier::Gold, t(3)), t(3))
+        .unwrap();
+    keep(&e, ev, None);
+    let ev = e
+        .arrive(call(3, Reason::General, Tier::Green, t(4)), t(4))
+        .unwrap();
+    keep(&e, ev, None);
+    let ev = e.convert_to_callback(cid(3), t(5)).unwrap();
+    keep(&e, ev, None);
+    let ev = e.complete(cid(1), t(20)).unwrap();
+    keep(&e, ev, None);
+    let ev = e.tick(t(90));
+    keep(&e, ev, None);
+    let ev = e.abandon(cid(3), t(95)).unwrap();
+    keep(&e, ev, None);
+
+    let snapshot = e.state();
+    let mut by_id = snapshot.contacts.clone();
+    by_id.sort_by_key(|c| c.contact.id);
+    assert_eq!(contacts.into_values().collect::<Vec<_>>(), by_id);
+    let mut agents_snapshot = snapshot.agents.clone();
+    agents_snapshot.sort_by_key(|a| a.profile.id);
+    assert_eq!(agents.into_values().collect::<Vec<_>>(), agents_snapshot);
+    assert_eq!(e.slice_counters(), snapshot.counters);
+    assert_eq!(e.handle_times(), snapshot.handle_times);
+    assert_eq!(e.figures_since(), snapshot.figures_since);
+}
+
 #[test]
 fn events_of_timers_run_by_a_failed_call_are_not_lost() {
     let mut e = engine();

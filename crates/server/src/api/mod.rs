@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cardholders;
 pub mod extract;
 pub mod health;
+pub mod routing;
 pub mod session;
 
 use axum::extract::Request;
@@ -66,6 +67,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cardholders::search))
         .routes(routes!(cardholders::get))
         .routes(routes!(audit::list))
+        .routes(routes!(routing::enter))
+        .routes(routes!(routing::contact))
+        .routes(routes!(routing::abandon))
+        .routes(routes!(routing::callback))
+        .routes(routes!(routing::accept))
+        .routes(routes!(routing::decline))
+        .routes(routes!(routing::complete))
+        .routes(routes!(routing::console))
+        .routes(routes!(routing::console_live))
+        .routes(routes!(routing::set_presence))
+        .routes(routes!(routing::wrap_up_done))
+        .routes(routes!(routing::figures))
+        .routes(routes!(routing::agents))
+        .routes(routes!(routing::set_skills))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,

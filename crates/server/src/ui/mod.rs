@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod assets;
 pub mod portal;
+pub mod routing;
 pub mod staff;
 
 use askama::Template;
@@ -29,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(staff::logout))
         .route("/console", get(staff::console))
         .route("/console/cardholders/{id}", get(staff::customer))
+        .route("/console/contacts", get(routing::console))
+        .route("/routing", get(routing::dashboard))
         .route(
             "/portal/login",
             get(portal::login_page).post(portal::login_submit),
@@ -83,7 +86,16 @@ impl<'a> Base<'a> {
                 ("/portal/login", tr.t("nav-portal-sign-in")),
             ],
             Area::Staff { admin } => {
-                let mut items = vec![("/console", tr.t("nav-console"))];
+                let mut items = vec![
+                    ("/console", tr.t("nav-console")),
+                    ("/console/contacts", tr.t("nav-contacts")),
+                ];
+                if principal
+                    .and_then(Principal::role)
+                    .is_some_and(|r| matches!(r, Role::Supervisor | Role::Admin))
+                {
+                    items.push(("/routing", tr.t("nav-routing")));
+                }
                 if admin {
                     items.push(("/admin", tr.t("nav-admin")));
                 }

@@ -3,6 +3,8 @@
 //! on a fresh PostgreSQL database. Each area's checks live in their own module; `run_all` calls
 //! them in turn.
 
+mod routing;
+
 use std::sync::Arc;
 
 use domain::{CardholderId, Clock, Country, FakeClock, Lang, Role, Tier, Timestamp, UserId};
@@ -23,6 +25,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     outbox_leases_and_retries(&*store, &clock).await;
     idempotency(&*store, &clock).await;
     // Each area's checks, one line each:
+    routing::rows_rebuild_the_engine(&*store, &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {

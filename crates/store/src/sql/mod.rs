@@ -6,6 +6,7 @@ mod audit;
 mod cardholders;
 mod idempotency;
 mod outbox;
+mod routing;
 mod sessions;
 mod tokens;
 mod users;

@@ -1,0 +1,18 @@
+//! `helpline bench …`: each capability's benchmark, reporting measured figures.
+
+use clap::Subcommand;
+
+use super::routing;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time routing decisions with many agents and a long backlog (default: 10,000 agents,
+    /// 100,000 waiting contacts over 50 queues); build with --release for real figures
+    Routing(routing::BenchArgs),
+}
+
+pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Routing(args) => routing::bench(args),
+    }
+}
