@@ -7,6 +7,7 @@
 mod api_errors;
 mod auth;
 mod browser;
+mod cards;
 mod cli;
 mod operations;
 mod pages;

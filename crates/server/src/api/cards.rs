@@ -865,7 +865,7 @@ impl From<&Transaction> for TransactionView {
         TransactionView {
             reference: t.reference.0.clone(),
             at: t.at.to_string(),
-            amount: t.amount.to_string(),
+            amount: decimal(t.amount),
             currency: t.amount.currency.to_string(),
             merchant: t.merchant.clone(),
             merchant_country: t.merchant_country.to_string(),
@@ -876,6 +876,15 @@ impl From<&Transaction> for TransactionView {
                 .unwrap_or_default(),
         }
     }
+}
+
+/// `146.00` (the amount without its currency).
+pub fn decimal(m: Money) -> String {
+    let text = m.to_string();
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn instant(field: &str, text: &Option<String>) -> ApiResult<Option<Timestamp>> {
@@ -1179,7 +1188,7 @@ impl DisputeView {
             card_id: d.card_id,
             transaction: d.transaction.0.clone(),
             reason: name(serde_json::to_value(d.reason).unwrap_or_default()),
-            amount: d.amount.to_string(),
+            amount: decimal(d.amount),
             currency: d.amount.currency.to_string(),
             status: d.state.name().to_owned(),
             fraud: d.fraud,
@@ -1273,7 +1282,7 @@ pub async fn file_dispute(
                 "reason must be one of unauthorized, not_received, not_as_described, duplicate, wrong_amount, cancelled_recurring, refund_not_processed, other.",
             )
         })?;
-        let amount_text = fields.get("amount").cloned().unwrap_or_else(|| tx.amount.to_string());
+        let amount_text = fields.get("amount").cloned().unwrap_or_else(|| decimal(tx.amount));
         let amount = Money::parse(&amount_text, tx.amount.currency)
             .map_err(|e| ApiError::unprocessable("dispute.invalid", format!("amount: {e}.")))?;
         let (dispute, events) = cards::file_dispute(
