@@ -593,3 +593,123 @@ async fn no_card_number_or_security_code_in_clear_in_the_database_or_the_logs() 
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
     assert!(!log.is_empty(), "the server logged something to scan");
 }
+
+/// A cardholder signs in to the portal, locks a card and unlocks it again, in headless Chromium.
+#[tokio::test]
+async fn a_cardholder_locks_and_unlocks_a_card_in_the_portal() {
+    let Some(browser) = crate::browser::Browser::start().await else {
+        return;
+    };
+    let (app, clock) = app_at(FRIDAY_EVENING).await;
+    let holder = demo_holder(&app, 0).await;
+    let card = first_card(&app, &holder).await;
+    let c = &browser.client;
+    c.goto(&format!("{}/portal/cards", app.url)).await.unwrap();
+    browser.find("#login-form").await;
+    browser
+        .find("input[name=email]")
+        .await
+        .send_keys(&holder.email)
+        .await
+        .unwrap();
+    browser
+        .find("input[name=password]")
+        .await
+        .send_keys(server::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find("#login-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = format!("#card-{}", card.card.id);
+    let status = browser
+        .find(&format!("{row} .status"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "Active");
+    let number = browser
+        .find(&format!("{row} .mono"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(number.ends_with(card.card.last4.as_str()), "{number}");
+    browser
+        .find(&format!("{row} button[data-action=lock]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_url_containing("done=locked").await;
+    let status = browser
+        .find(&format!("{row} .status"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "Locked");
+    let stored = app.store.card_by_id(card.card.id).await.unwrap().unwrap();
+    assert_eq!(
+        cards::can_authorize(&stored.card, clock.now())
+            .unwrap_err()
+            .code(),
+        "card.locked"
+    );
+    browser
+        .find(&format!("{row} button[data-action=unlock]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_url_containing("done=unlocked").await;
+    let status = browser
+        .find(&format!("{row} .status"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "Active");
+    let stored = app.store.card_by_id(card.card.id).await.unwrap().unwrap();
+    assert!(cards::can_authorize(&stored.card, clock.now()).is_ok());
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_agent_customer_view_shows_cards_rewards_and_verification() {
+    let (app, _clock) = app_at(FRIDAY_EVENING).await;
+    let holder = demo_holder(&app, 5).await;
+    let (agent, _) = app.staff_client("agent@example.com").await;
+    let page = agent
+        .get(format!("{}/console/cardholders/{}", app.url, holder.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"customer-cards\""), "{page}");
+    assert!(page.contains("Business Card"));
+    let cards = app.store.cards_for(holder.id).await.unwrap();
+    assert_eq!(cards.len(), 2, "Business holds two cards");
+    for card in &cards {
+        assert!(page.contains(&card.card.masked_number()));
+    }
+    assert!(page.contains("Not verified on any channel"));
+    // The portal page, in Spanish, for the same cardholder.
+    let (portal, _) = app.cardholder_client(&holder.email).await;
+    let page = portal
+        .get(format!("{}/portal/cards?lang=es", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Bloquear tarjeta"), "{page}");
+}

@@ -6,7 +6,7 @@
 
 mod api_errors;
 mod auth;
-mod browser;
+pub mod browser;
 mod cards;
 mod cli;
 mod operations;

@@ -1230,13 +1230,23 @@ pub async fn file_dispute(
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    let mut form = form.map_err(|e| {
+    let form = form.map_err(|e| {
         ApiError::bad_request(
             "request.invalid_form",
             format!("Send the dispute as multipart/form-data: {e}."),
         )
     })?;
-    let policy = DisputePolicy::default();
+    let (fields, uploads) = read_dispute_form(form).await?;
+    file_dispute_with(&state, &who, &ctx, &key, id, q.channel, fields, uploads).await
+}
+
+/// A dispute form's text fields and its `document` files.
+pub type DisputeForm = (
+    std::collections::BTreeMap<String, String>,
+    Vec<(String, Vec<u8>)>,
+);
+
+pub async fn read_dispute_form(mut form: Multipart) -> ApiResult<DisputeForm> {
     let mut fields = std::collections::BTreeMap::new();
     let mut uploads: Vec<(String, Vec<u8>)> = Vec::new();
     let unreadable = |e: axum::extract::multipart::MultipartError| {
@@ -1250,12 +1260,33 @@ pub async fn file_dispute(
         if name == "document" {
             let file = field.file_name().unwrap_or("document").to_owned();
             let bytes = field.bytes().await.map_err(unreadable)?;
-            uploads.push((file, bytes.to_vec()));
+            // A form's empty file input sends an unnamed, empty part: not a document.
+            if !(bytes.is_empty() && file.is_empty()) {
+                uploads.push((file, bytes.to_vec()));
+            }
         } else {
             let text = field.text().await.map_err(unreadable)?;
             fields.insert(name, text);
         }
     }
+    Ok((fields, uploads))
+}
+
+/// Files a dispute from a read form (shared by the API and the portal).
+#[allow(clippy::too_many_arguments)]
+pub async fn file_dispute_with(
+    state: &AppState,
+    who: &Principal,
+    ctx: &Ctx,
+    key: &str,
+    id: CardId,
+    channel: Option<Channel>,
+    fields: std::collections::BTreeMap<String, String>,
+    uploads: Vec<(String, Vec<u8>)>,
+) -> ApiResult<Response> {
+    let (state, who, ctx) = (state.clone(), who.clone(), ctx.clone());
+    let q = ChannelParam { channel };
+    let policy = DisputePolicy::default();
     let mut documents = Vec::new();
     let mut contents = Vec::new();
     for (name, bytes) in uploads {
@@ -1264,8 +1295,10 @@ pub async fn file_dispute(
         documents.push(doc);
         contents.push(bytes);
     }
-    let request = serde_json::json!({"fields": fields, "documents": documents});
-    once(&state, &who, &key, &format!("dispute.file:{id}"), request, async {
+    let mut request_fields = fields.clone();
+    request_fields.remove("csrf");
+    let request = serde_json::json!({"fields": request_fields, "documents": documents});
+    once(&state, &who, key, &format!("dispute.file:{id}"), request, async {
         let record = visible_card(&state, &who, id).await?;
         acting_for(&state, &who, record.card.cardholder_id, q.channel, Action::FileDispute).await?;
         let field = |n: &str| fields.get(n).map(|s| s.trim().to_owned()).unwrap_or_default();

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod cards;
 pub mod portal;
 pub mod routing;
 pub mod staff;
@@ -37,6 +38,16 @@ pub fn router() -> Router<AppState> {
             get(portal::login_page).post(portal::login_submit),
         )
         .route("/portal", get(portal::home))
+        .route("/portal/cards", get(cards::portal_page))
+        .route("/portal/cards/{id}/disputes", post(cards::portal_dispute))
+        .route(
+            "/portal/cards/{id}/{action}",
+            post(cards::portal_card_action),
+        )
+        .route(
+            "/portal/accounts/{id}/transfer",
+            post(cards::portal_transfer),
+        )
         .route("/admin", get(admin::page))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/tokens", post(admin::create_token))
@@ -101,7 +112,10 @@ impl<'a> Base<'a> {
                 }
                 items
             }
-            Area::Cardholder => vec![("/portal", tr.t("nav-portal"))],
+            Area::Cardholder => vec![
+                ("/portal", tr.t("nav-portal")),
+                ("/portal/cards", tr.t("cards-portal-title")),
+            ],
         };
         let languages = state
             .i18n

@@ -249,6 +249,7 @@ struct CustomerPage<'a> {
     base: Base<'a>,
     c: Cardholder,
     address: String,
+    cards: String,
 }
 
 pub async fn customer(
@@ -278,7 +279,13 @@ pub async fn customer(
                 ])
                 .collect::<Vec<_>>()
                 .join(", ");
-            render(&CustomerPage { base, c, address })
+            let cards = super::cards::staff_panel(&state, base.tr, &c).await;
+            render(&CustomerPage {
+                base,
+                c,
+                address,
+                cards,
+            })
         }
         Err(err) if err.status == StatusCode::NOT_FOUND => {
             let message = state.i18n.message(lang, "error-not-found", None);
