@@ -119,7 +119,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<usize> {
                 security_code_hash: keys.security_code_hash(id, &demo.security_code),
                 pin_hash: None,
                 alerts: cards::AlertSettings {
-                    single_transaction_over: Some(Money::new(500_00, Currency::USD)),
+                    single_transaction_over: Some(Money::new(50_000, Currency::USD)),
                     ..Default::default()
                 },
                 version: 0,
