@@ -2,17 +2,20 @@
 
 use clap::Subcommand;
 
-use super::routing;
+use super::{cards, routing};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Time routing decisions with many agents and a long backlog (default: 10,000 agents,
     /// 100,000 waiting contacts over 50 queues); build with --release for real figures
     Routing(routing::BenchArgs),
+    /// Time card-data cryptography and the store's look-up of a card by its number
+    Cards(cards::BenchArgs),
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Routing(args) => routing::bench(args),
+        BenchCommand::Cards(args) => cards::bench(args),
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod cards;
 mod routing;
 mod serve;
 
