@@ -509,14 +509,14 @@ pub async fn activate(
     ApiJson(body): ApiJson<ActivateRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    // The PIN is not part of the replay hash in clear.
-    let fingerprint = hex::encode(Sha256::digest(body.pin.as_bytes()));
+    // The PIN stays out of the idempotency table entirely (even a hash of 4 to 6 digits could
+    // be reversed): a retry with the same key replays the first answer.
     once(
         &state,
         &who,
         &key,
         &format!("card.activate:{id}"),
-        serde_json::json!({"pin": fingerprint}),
+        serde_json::json!({}),
         async {
             let record = visible_card(&state, &who, id).await?;
             acting_for(
