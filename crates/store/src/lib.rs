@@ -6,12 +6,14 @@
 
 #[cfg(feature = "testing")]
 pub mod conformance;
+mod directory;
 mod error;
 mod model;
 mod routing;
 mod sql;
 mod traits;
 
+pub use self::directory::{DirectoryStore, Moderation, ScamReport, StoredEntry, UpsertCounts};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
