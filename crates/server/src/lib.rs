@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod i18n;
 pub mod metrics;
@@ -64,7 +65,9 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         parts.clock.clone(),
         switchboard::RoutingGauges::register(metrics.clone()),
     )?);
+    let directory = Arc::new(directory::DirectoryIndex::new(parts.store.clone()));
     Ok(AppState::new(Inner {
+        directory,
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
@@ -210,6 +213,7 @@ pub async fn launch(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     state.switchboard.load().await?;
+    state.directory.load().await?;
     let workers = CancellationToken::new();
     let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(LogHandler)];
     let dispatcher = Dispatcher {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod cardholders;
+pub mod directory;
 pub mod extract;
 pub mod health;
 pub mod routing;
@@ -81,6 +82,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::figures))
         .routes(routes!(routing::agents))
         .routes(routes!(routing::set_skills))
+        .routes(routes!(directory::lookup))
+        .routes(routes!(directory::check))
+        .routes(routes!(directory::report, directory::reports))
+        .routes(routes!(directory::moderate))
+        .routes(routes!(directory::entries, directory::create_entry))
+        .routes(routes!(directory::update_entry, directory::delete_entry))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,
