@@ -2,17 +2,21 @@
 
 use clap::Subcommand;
 
-use super::routing;
+use super::{directory, routing};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Time routing decisions with many agents and a long backlog (default: 10,000 agents,
     /// 100,000 waiting contacts over 50 queues); build with --release for real figures
     Routing(routing::BenchArgs),
+    /// Time number checks against the in-memory helpline directory (default: 1,000,000 checks
+    /// against 10,000 entries, 20% of the numbers unlisted); build with --release
+    Directory(directory::BenchArgs),
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Routing(args) => routing::bench(args),
+        BenchCommand::Directory(args) => directory::bench(args),
     }
 }
