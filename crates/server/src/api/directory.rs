@@ -59,14 +59,7 @@ fn bad_param(param: &str, why: impl std::fmt::Display) -> ApiError {
 fn country_param(param: &str, text: Option<&str>) -> ApiResult<Option<Country>> {
     text.map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(|t| {
-            Country::parse(t).map_err(|e| {
-                bad_param(
-                    param,
-                    format!("{e}; use an ISO 3166 alpha-2 code such as US, GB or JP"),
-                )
-            })
-        })
+        .map(|t| Country::parse(t).map_err(|e| bad_param(param, e)))
         .transpose()
 }
 
