@@ -13,7 +13,6 @@ use domain::{FakeClock, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::testkit::{Options, TestApp};
-use store::AuditStore;
 
 use crate::browser::Browser;
 
