@@ -534,7 +534,17 @@ async fn scam_reports_are_moderated_once_by_an_admin_and_then_checks_say_so() {
 #[test]
 fn importing_the_seed_articles_reports_where_they_disagree() {
     let dir = tempfile::tempdir().unwrap();
-    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seeds");
+    // `shared/seeds` next to the workspace (or next to its folder of worktrees).
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let seeds = std::env::var_os("HELPLINE_SHARED_DATA")
+        .map(|data| std::path::PathBuf::from(data).join("../seeds"))
+        .into_iter()
+        .chain([
+            workspace.join("../shared/seeds"),
+            workspace.join("../../shared/seeds"),
+        ])
+        .find(|dir| dir.is_dir())
+        .expect("the shared seed articles");
     let run = |source: &str, file: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_helpline"))
             .arg("--data-dir")
