@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 use super::{cards, routing};
+use super::{directory, routing};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -11,11 +12,15 @@ pub enum BenchCommand {
     Routing(routing::BenchArgs),
     /// Time card-data cryptography and the store's look-up of a card by its number
     Cards(cards::BenchArgs),
+    /// Time number checks against the in-memory helpline directory (default: 1,000,000 checks
+    /// against 10,000 entries, 20% of the numbers unlisted); build with --release
+    Directory(directory::BenchArgs),
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Routing(args) => routing::bench(args),
         BenchCommand::Cards(args) => cards::bench(args),
+        BenchCommand::Directory(args) => directory::bench(args),
     }
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod cards;
+mod directory;
 mod routing;
 mod serve;
 
@@ -53,6 +54,9 @@ enum Command {
     /// Routing tools: simulate a day of traffic through the routing engine
     #[command(subcommand)]
     Routing(routing::RoutingCommand),
+    /// Helpline directory tools: import third-party listings and report conflicts
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -86,6 +90,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => admin::user(settings, command).await,
         Command::Routing(command) => routing::run(command),
         Command::Bench(command) => bench::run(command),
+        Command::Directory(command) => directory::run(settings, command).await,
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Settings::example_toml());
             Ok(())

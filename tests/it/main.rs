@@ -9,6 +9,7 @@ mod auth;
 pub mod browser;
 mod cards;
 mod cli;
+mod directory;
 mod operations;
 mod pages;
 mod routing;

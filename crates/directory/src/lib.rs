@@ -13,6 +13,7 @@ mod hours;
 pub mod import;
 mod lookup;
 mod phone;
+pub mod report;
 
 pub use conflicts::{
     ConflictReport, ListedAs, OfficialDisagreement, SharedNumber, SourceDisagreement, SourceNumbers,

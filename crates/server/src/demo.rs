@@ -5,6 +5,7 @@
 
 mod agents;
 pub mod cards;
+mod directory;
 
 use std::collections::BTreeSet;
 
@@ -241,6 +242,7 @@ pub struct Seeded {
 
 /// Fills an empty database with the demo issuer; leaves a database that already has it alone.
 pub async fn seed(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<Seeded> {
+    directory::seed(store, now).await?;
     if store.user_by_email(DEMO_STAFF[0].0).await?.is_some() {
         return Ok(Seeded {
             staff: 0,

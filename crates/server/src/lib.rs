@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cards;
 pub mod config;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod i18n;
 pub mod metrics;
@@ -65,7 +66,9 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         parts.clock.clone(),
         switchboard::RoutingGauges::register(metrics.clone()),
     )?);
+    let directory = Arc::new(directory::DirectoryIndex::new(parts.store.clone()));
     Ok(AppState::new(Inner {
+        directory,
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
@@ -214,6 +217,7 @@ pub async fn launch(
     if state.demo {
         demo::cards::seed(&state).await?;
     }
+    state.directory.load().await?;
     let workers = CancellationToken::new();
     let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(LogHandler)];
     let dispatcher = Dispatcher {

@@ -26,6 +26,8 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     /// The routing engine (product §4).
     pub switchboard: Arc<Switchboard>,
+    /// The helpline directory in memory (product §1).
+    pub directory: Arc<crate::directory::DirectoryIndex>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }

@@ -7,6 +7,7 @@
 mod cards;
 #[cfg(feature = "testing")]
 pub mod conformance;
+mod directory;
 mod error;
 mod model;
 mod routing;
@@ -17,6 +18,7 @@ pub use self::cards::{
     CardAccount, CardRecord, CardStore, CardUpdate, ContactUpdate, Replacement, StoredDocument,
     card_event,
 };
+pub use self::directory::{DirectoryStore, Moderation, ScamReport, StoredEntry, UpsertCounts};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

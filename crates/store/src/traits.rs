@@ -131,6 +131,7 @@ pub trait Store:
     + IdempotencyStore
     + crate::routing::RoutingStore
     + crate::cards::CardStore
+    + crate::directory::DirectoryStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

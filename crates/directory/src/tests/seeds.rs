@@ -5,11 +5,20 @@ use super::provenance;
 use crate::import::{Import, import_file};
 use crate::{ConflictReport, Coverage, E164, Entry, ServiceLine, Status};
 
-/// The shared seed articles: `$HELPLINE_SHARED_DATA/../seeds`, else `<workspace>/../shared/seeds`.
+/// The shared seed articles: `$HELPLINE_SHARED_DATA/../seeds`, else `shared/seeds` next to the
+/// workspace or next to the folder of worktrees it is in.
 fn seed(name: &str) -> Vec<u8> {
+    let workspace = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let shared = std::env::var_os("HELPLINE_SHARED_DATA")
         .map(|data| PathBuf::from(data).join(".."))
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+        .unwrap_or_else(|| {
+            let beside = workspace.join("../shared");
+            if beside.join("seeds").is_dir() {
+                beside
+            } else {
+                workspace.join("../../shared")
+            }
+        });
     let path = shared.join("seeds").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod cardholders;
 pub mod cards;
+pub mod directory;
 pub mod extract;
 pub mod health;
 pub mod routing;
@@ -108,6 +109,12 @@ fn cards_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::verify_integration))
         .routes(routes!(cards::verify_me))
         .routes(routes!(cards::change_contact))
+        .routes(routes!(directory::lookup))
+        .routes(routes!(directory::check))
+        .routes(routes!(directory::report, directory::reports))
+        .routes(routes!(directory::moderate))
+        .routes(routes!(directory::entries, directory::create_entry))
+        .routes(routes!(directory::update_entry, directory::delete_entry))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,

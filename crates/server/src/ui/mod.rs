@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod assets;
 pub mod cards;
+pub mod directory;
 pub mod portal;
 pub mod routing;
 pub mod staff;
@@ -53,6 +54,20 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tokens", post(admin::create_token))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/assets/{*path}", get(assets::serve))
+        .route("/directory", get(directory::find))
+        .route("/directory/check", get(directory::check))
+        .route("/directory/report", post(directory::report))
+        .route("/admin/directory", get(directory::admin))
+        .route("/admin/directory/entries", post(directory::create_entry))
+        .route(
+            "/admin/directory/entries/{id}",
+            post(directory::update_entry),
+        )
+        .route(
+            "/admin/directory/entries/{id}/delete",
+            post(directory::delete_entry),
+        )
+        .route("/admin/directory/reports/{id}", post(directory::moderate))
 }
 
 /// Which navigation a page shows.
@@ -95,6 +110,8 @@ impl<'a> Base<'a> {
                 ("/", tr.t("nav-home")),
                 ("/login", tr.t("nav-sign-in")),
                 ("/portal/login", tr.t("nav-portal-sign-in")),
+                ("/directory", tr.t("nav-directory")),
+                ("/directory/check", tr.t("nav-check-number")),
             ],
             Area::Staff { admin } => {
                 let mut items = vec![
@@ -109,12 +126,16 @@ impl<'a> Base<'a> {
                 }
                 if admin {
                     items.push(("/admin", tr.t("nav-admin")));
+                    items.push(("/admin/directory", tr.t("nav-directory-admin")));
                 }
+                items.push(("/directory/check", tr.t("nav-check-number")));
                 items
             }
             Area::Cardholder => vec![
                 ("/portal", tr.t("nav-portal")),
                 ("/portal/cards", tr.t("cards-portal-title")),
+                ("/directory", tr.t("nav-directory")),
+                ("/directory/check", tr.t("nav-check-number")),
             ],
         };
         let languages = state

@@ -4,6 +4,7 @@
 //! them in turn.
 
 pub mod cards;
+mod directory;
 mod routing;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     // Each area's checks, one line each:
     routing::rows_rebuild_the_engine(&*store, &clock).await;
     cards::cards_store(&*store, &clock).await;
+    directory::entries_and_scam_reports(&*store, &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {

@@ -5,6 +5,7 @@
 mod audit;
 mod cardholders;
 mod cards;
+mod directory;
 mod idempotency;
 mod outbox;
 mod routing;

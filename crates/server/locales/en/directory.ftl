@@ -1,0 +1,97 @@
+# The helpline directory: "Find the right number", "Check a number", scam reports, admin.
+
+nav-directory = Find a number
+nav-check-number = Check a number
+nav-directory-admin = Directory
+
+directory-find-title = Find the right number
+directory-find-intro = Choose where you are, why you are calling and your card, and we show the line to call and whether it is open now.
+directory-check-link = Did someone call you? Check the number.
+directory-country = Country
+directory-reason = Reason
+directory-tier = Card
+directory-any-tier = Any card
+directory-language = Language
+directory-find-button = Find the number
+directory-your-line = The line to call
+directory-alternatives = Other lines
+directory-fallback = From anywhere: international collect line
+directory-fallback-closed = The line for this reason is closed now, so call the international collect line: it is open around the clock and we pay for the call.
+directory-fallback-no-line = We have no line for this in your country: call the international collect line, we pay for the call.
+directory-no-line = No line serves this; contact us in the app or on the web.
+directory-hours = Hours
+directory-open-now = Open now
+directory-closed-now = Closed now
+directory-opens = opens
+directory-toll-free = free to call
+directory-collect = collect (we pay)
+directory-every-tier = every card
+
+directory-reason-general = General questions
+directory-reason-account = Account
+directory-reason-lost-stolen = Lost or stolen card
+directory-reason-fraud = Fraud or a suspicious charge
+directory-reason-billing = Billing and payments
+directory-reason-business = Business cards
+directory-reason-travel = Travel assistance
+directory-reason-rewards = Rewards
+directory-reason-roadside = Roadside assistance
+directory-reason-activation = Activate a card
+
+directory-service-general = General
+directory-service-lost-stolen = Lost or stolen cards
+directory-service-fraud = Fraud
+directory-service-billing = Billing
+directory-service-business = Business
+directory-service-travel = Travel assistance
+directory-service-rewards = Rewards
+directory-service-roadside = Roadside assistance
+directory-service-activation = Card activation
+directory-service-international-collect = International collect
+
+directory-check-title = Check a number
+directory-check-intro = Someone called or wrote claiming to be us? Type the number in any form (+44 20 7946 0100, 0800 151 0900, 1-800-AXP-EARN) and see whether it is really ours. We never ask for your PIN or full security code.
+directory-number = Number
+directory-dialled-from = Country (optional)
+directory-check-button = Check
+directory-status-official = Official
+directory-status-third-party = Listed by others only
+directory-status-reported-scam = Reported scam
+directory-status-unknown = Unknown
+directory-explain-official = This is one of our official numbers.
+directory-explain-third-party = Other web sites list this number for us, but it is not one of our official numbers. Call the number on the back of your card instead.
+directory-explain-reported-scam = People have reported this number as used by scammers. Do not call it back and never give your card details, PIN or codes.
+directory-explain-unknown = This is not one of our numbers. If it claims to be us, hang up and call the number on the back of your card.
+directory-col-status = Status
+directory-col-service = Line
+directory-col-source = Listed by
+directory-col-notes = Notes
+directory-col-reporter = Reported by
+
+directory-report-title = Report a scam number
+directory-report-what = What happened
+directory-report-button = Report
+directory-report-hint = Do not type card numbers or codes here; we remove them if you do.
+directory-report-sign-in = Sign in to report a number used by scammers.
+directory-report-thanks = Thank you: your report was sent to our team for review.
+
+directory-admin-title = Helpline directory
+directory-pending-reports = Scam reports waiting for review
+directory-no-reports = No report is waiting.
+directory-note = note
+directory-approve = Confirm scam
+directory-reject = Reject
+directory-report-approved = The report was confirmed: the number is now listed as a reported scam.
+directory-report-rejected = The report was rejected.
+directory-entries = Entries
+directory-filter = Filter
+directory-filter-hint = country, status, source or number
+directory-edit = Edit
+directory-save = Save
+directory-delete = Delete
+directory-new-entry = New entry
+directory-tiers = Tiers
+directory-languages = Languages
+directory-time-zone = Time zone
+directory-entry-saved = The entry was saved.
+directory-entry-deleted = The entry was deleted.

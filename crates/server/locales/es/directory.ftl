@@ -1,0 +1,97 @@
+# El directorio de teléfonos: «Encontrar el número», «Comprobar un número», denuncias, administración.
+
+nav-directory = Buscar un número
+nav-check-number = Comprobar un número
+nav-directory-admin = Directorio
+
+directory-find-title = Encontrar el número correcto
+directory-find-intro = Elija dónde está, por qué llama y su tarjeta, y le mostramos la línea a la que llamar y si está abierta ahora.
+directory-check-link = ¿Le ha llamado alguien? Compruebe el número.
+directory-country = País
+directory-reason = Motivo
+directory-tier = Tarjeta
+directory-any-tier = Cualquier tarjeta
+directory-language = Idioma
+directory-find-button = Buscar el número
+directory-your-line = La línea a la que llamar
+directory-alternatives = Otras líneas
+directory-fallback = Desde cualquier lugar: línea internacional a cobro revertido
+directory-fallback-closed = La línea para este motivo está cerrada ahora; llame a la línea internacional a cobro revertido: atiende a cualquier hora y nosotros pagamos la llamada.
+directory-fallback-no-line = No tenemos una línea para esto en su país: llame a la línea internacional a cobro revertido, nosotros pagamos la llamada.
+directory-no-line = Ninguna línea atiende esto; contacte con nosotros en la aplicación o en la web.
+directory-hours = Horario
+directory-open-now = Abierta ahora
+directory-closed-now = Cerrada ahora
+directory-opens = abre
+directory-toll-free = llamada gratuita
+directory-collect = cobro revertido (pagamos nosotros)
+directory-every-tier = todas las tarjetas
+
+directory-reason-general = Consultas generales
+directory-reason-account = Cuenta
+directory-reason-lost-stolen = Tarjeta perdida o robada
+directory-reason-fraud = Fraude o un cargo sospechoso
+directory-reason-billing = Facturación y pagos
+directory-reason-business = Tarjetas de empresa
+directory-reason-travel = Asistencia en viaje
+directory-reason-rewards = Recompensas
+directory-reason-roadside = Asistencia en carretera
+directory-reason-activation = Activar una tarjeta
+
+directory-service-general = General
+directory-service-lost-stolen = Tarjetas perdidas o robadas
+directory-service-fraud = Fraude
+directory-service-billing = Facturación
+directory-service-business = Empresas
+directory-service-travel = Asistencia en viaje
+directory-service-rewards = Recompensas
+directory-service-roadside = Asistencia en carretera
+directory-service-activation = Activación de tarjetas
+directory-service-international-collect = Internacional a cobro revertido
+
+directory-check-title = Comprobar un número
+directory-check-intro = ¿Alguien le ha llamado o escrito diciendo ser nosotros? Escriba el número de cualquier forma (+44 20 7946 0100, 0800 151 0900, 1-800-AXP-EARN) y compruebe si de verdad es nuestro. Nunca le pedimos el PIN ni el código de seguridad completo.
+directory-number = Número
+directory-dialled-from = País (opcional)
+directory-check-button = Comprobar
+directory-status-official = Oficial
+directory-status-third-party = Solo lo publican otros
+directory-status-reported-scam = Estafa denunciada
+directory-status-unknown = Desconocido
+directory-explain-official = Es uno de nuestros números oficiales.
+directory-explain-third-party = Otras webs publican este número como nuestro, pero no es un número oficial. Llame al número del dorso de su tarjeta.
+directory-explain-reported-scam = Se ha denunciado que estafadores usan este número. No devuelva la llamada y nunca dé los datos de su tarjeta, su PIN ni códigos.
+directory-explain-unknown = Este número no es nuestro. Si dice ser nosotros, cuelgue y llame al número del dorso de su tarjeta.
+directory-col-status = Estado
+directory-col-service = Línea
+directory-col-source = Publicado por
+directory-col-notes = Notas
+directory-col-reporter = Denunciado por
+
+directory-report-title = Denunciar un número de estafa
+directory-report-what = Qué ocurrió
+directory-report-button = Denunciar
+directory-report-hint = No escriba aquí números de tarjeta ni códigos; si lo hace, los eliminamos.
+directory-report-sign-in = Inicie sesión para denunciar un número usado por estafadores.
+directory-report-thanks = Gracias: su denuncia se ha enviado a nuestro equipo para revisarla.
+
+directory-admin-title = Directorio de teléfonos
+directory-pending-reports = Denuncias pendientes de revisión
+directory-no-reports = No hay denuncias pendientes.
+directory-note = nota
+directory-approve = Confirmar estafa
+directory-reject = Rechazar
+directory-report-approved = La denuncia se ha confirmado: el número figura ahora como estafa denunciada.
+directory-report-rejected = La denuncia se ha rechazado.
+directory-entries = Entradas
+directory-filter = Filtrar
+directory-filter-hint = país, estado, fuente o número
+directory-edit = Editar
+directory-save = Guardar
+directory-delete = Eliminar
+directory-new-entry = Nueva entrada
+directory-tiers = Niveles
+directory-languages = Idiomas
+directory-time-zone = Zona horaria
+directory-entry-saved = La entrada se ha guardado.
+directory-entry-deleted = La entrada se ha eliminado.
