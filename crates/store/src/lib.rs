@@ -4,6 +4,7 @@
 //! Every mutation takes [`Effects`]: the outbox events and audit rows it writes in the same
 //! transaction, so an event exists exactly when its change does.
 
+pub mod cases;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod error;

@@ -130,6 +130,8 @@ pub trait Store:
     + OutboxStore
     + IdempotencyStore
     + crate::routing::RoutingStore
+    + crate::cases::CaseStore
+    + crate::cases::ConversationStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

@@ -4,6 +4,7 @@
 
 mod audit;
 mod cardholders;
+mod cases;
 mod idempotency;
 mod outbox;
 mod routing;
