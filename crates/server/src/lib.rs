@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod casework;
+pub mod chat;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -64,7 +66,9 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         parts.clock.clone(),
         switchboard::RoutingGauges::register(metrics.clone()),
     )?);
+    let chat = Arc::new(chat::ChatHub::new(parts.store.clone(), parts.clock.clone()));
     Ok(AppState::new(Inner {
+        chat,
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
@@ -242,5 +246,6 @@ async fn housekeep(state: AppState, stop: CancellationToken) {
             tracing::warn!(error = %err, "could not delete expired sessions");
         }
         state.login_limiter.tidy();
+        state.chat.tidy();
     }
 }

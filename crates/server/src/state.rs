@@ -26,6 +26,8 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     /// The routing engine (product §4).
     pub switchboard: Arc<Switchboard>,
+    /// Live chat rooms (product §3).
+    pub chat: Arc<crate::chat::ChatHub>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod cardholders;
+pub mod chat;
 pub mod extract;
 pub mod health;
 pub mod routing;
@@ -81,6 +82,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::figures))
         .routes(routes!(routing::agents))
         .routes(routes!(routing::set_skills))
+        .routes(routes!(chat::start, chat::mine))
+        .routes(routes!(chat::messages))
+        .routes(routes!(chat::close))
+        .routes(routes!(chat::live))
+        .routes(routes!(chat::upload))
+        .routes(routes!(chat::download))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,
