@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod chat;
 mod routing;
 mod serve;
 
