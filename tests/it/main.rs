@@ -7,6 +7,7 @@
 mod api_errors;
 mod auth;
 mod browser;
+mod cases;
 mod chat;
 mod cli;
 mod operations;

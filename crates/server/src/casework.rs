@@ -185,14 +185,19 @@ pub async fn run_due_timers(state: &AppState) -> Result<usize, ApiError> {
                 }
             }
         }
-        // A timer that fired nothing (e.g. already handled) must not keep the case due.
-        let fresh = load(state, case.id).await?;
-        if fresh
-            .next_timer(&state.settings.cases, now)
-            .is_some_and(|t| t <= now)
-        {
-            tracing::debug!(case = %case.id, "case timer still due");
-        }
     }
     Ok(fired)
+}
+
+/// Fires due case timers every few seconds until `stop`.
+pub async fn run_timers(state: AppState, stop: tokio_util::sync::CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+        }
+        if let Err(err) = run_due_timers(&state).await {
+            tracing::warn!(error = %err.problem().detail, "case timers failed");
+        }
+    }
 }

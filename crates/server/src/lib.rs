@@ -226,12 +226,13 @@ pub async fn launch(
     let dispatch = tokio::spawn(dispatcher.run(workers.clone()));
     let housekeeping = tokio::spawn(housekeep(state.clone(), workers.clone()));
     let routing_timers = tokio::spawn(state.switchboard.clone().run_timers(workers.clone()));
+    let case_timers = tokio::spawn(casework::run_timers(state.clone(), workers.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await;
     workers.cancel();
-    let _ = tokio::join!(dispatch, housekeeping, routing_timers);
+    let _ = tokio::join!(dispatch, housekeeping, routing_timers, case_timers);
     served.map_err(Into::into)
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod cardholders;
+pub mod cases;
 pub mod chat;
 pub mod extract;
 pub mod health;
@@ -82,6 +83,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::figures))
         .routes(routes!(routing::agents))
         .routes(routes!(routing::set_skills))
+        .routes(routes!(cases::create, cases::list))
+        .routes(routes!(cases::get))
+        .routes(routes!(cases::command))
+        .routes(routes!(cases::merge))
+        .routes(routes!(cases::survey))
         .routes(routes!(chat::start, chat::mine))
         .routes(routes!(chat::messages))
         .routes(routes!(chat::close))
