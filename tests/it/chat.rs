@@ -267,3 +267,149 @@ async fn uploads_are_typed_by_content_and_stored_once() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+/// Waits until an element matching `css` shows `text`.
+async fn wait_for_text(browser: &super::browser::Browser, css: &str, text: &str) {
+    for _ in 0..150 {
+        if let Ok(items) = browser.client.find_all(fantoccini::Locator::Css(css)).await {
+            for item in items {
+                if item.text().await.is_ok_and(|t| t.contains(text)) {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {css} showed {text:?}");
+}
+
+#[tokio::test]
+async fn a_visitor_chats_in_the_widget_and_an_agent_answers_in_the_console() {
+    let Some(visitor) = super::browser::Browser::start().await else {
+        return;
+    };
+    let Some(agent_browser) = super::browser::Browser::start().await else {
+        return;
+    };
+    // Monday 21:00 UTC: New York, where the demo agent Alex works, is open.
+    let clock = std::sync::Arc::new(domain::FakeClock::new(
+        "2026-01-05T21:00:00Z".parse().unwrap(),
+    ));
+    let app = TestApp::spawn_with(server::testkit::Options {
+        clock: clock.clone(),
+        ..server::testkit::Options::default()
+    })
+    .await;
+    let (alex, csrf) = app.staff_client("agent@example.com").await;
+    let available = alex
+        .put(format!("{}/api/v1/routing/console/presence", app.url))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"availability": "available"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(available.status(), 200);
+
+    // The visitor starts a chat in the widget.
+    visitor
+        .client
+        .goto(&format!("{}/chat", app.url))
+        .await
+        .unwrap();
+    visitor
+        .find("#chat-name")
+        .await
+        .send_keys("Ada")
+        .await
+        .unwrap();
+    visitor
+        .find("#chat-first")
+        .await
+        .send_keys("I lost my card in Rome")
+        .await
+        .unwrap();
+    visitor
+        .find("#chat-start-button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&visitor, "#chat-messages li", "I lost my card in Rome").await;
+
+    // Alex is offered the chat and accepts it.
+    let console: Value = alex
+        .get(format!("{}/api/v1/routing/console", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offer = &console["offers"][0];
+    let contact = offer["id"].as_str().expect("an offer").to_owned();
+    let conversation = offer["context_id"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("conversation:")
+        .unwrap()
+        .to_owned();
+    let accepted = alex
+        .post(format!(
+            "{}/api/v1/routing/contacts/{contact}/accept",
+            app.url
+        ))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+
+    // Alex signs in in another browser, opens the chat from the console and answers.
+    let b = &agent_browser;
+    b.client.goto(&format!("{}/login", app.url)).await.unwrap();
+    b.find("input[name=email]")
+        .await
+        .send_keys("agent@example.com")
+        .await
+        .unwrap();
+    b.find("input[name=password]")
+        .await
+        .send_keys("helpline-demo")
+        .await
+        .unwrap();
+    b.find("#login-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#console-welcome").await;
+    b.client
+        .goto(&format!("{}/console/contacts", app.url))
+        .await
+        .unwrap();
+    // The console refreshes its list live, so read the link (again if it was replaced).
+    let mut href = None;
+    for _ in 0..50 {
+        if let Ok(Some(h)) = b.find("a.open-chat").await.attr("href").await {
+            href = Some(h);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let href = href.expect("the console links the chat");
+    assert!(href.contains(&conversation), "{href}");
+    b.client.goto(&format!("{}{href}", app.url)).await.unwrap();
+    wait_for_text(b, "#chat-messages li", "I lost my card in Rome").await;
+    b.find("#chat-input")
+        .await
+        .send_keys("Hello Ada, I am blocking it now")
+        .await
+        .unwrap();
+    b.find("#chat-send-button").await.click().await.unwrap();
+
+    // The visitor sees the answer, from the agent.
+    wait_for_text(&visitor, "#chat-messages li.theirs", "I am blocking it now").await;
+    visitor.close().await;
+    agent_browser.close().await;
+    app.stop().await;
+}
