@@ -281,6 +281,24 @@ async fn run(args: ChatBenchArgs) -> anyhow::Result<()> {
         }));
     }
     let connections = senders.len() * 2;
+    // Setting up wrote the conversations' outbox events (offline chats became cases): let the
+    // server deliver them first, so that the figures are of chat alone.
+    say("waiting for the server's outbox to drain".to_owned());
+    let http = reqwest::Client::new();
+    for _ in 0..240 {
+        let undelivered = match http.get(format!("{url}/metrics")).send().await {
+            Ok(r) => r.text().await.ok().and_then(|text| {
+                text.lines()
+                    .find(|l| l.starts_with("helpline_outbox_undelivered "))
+                    .and_then(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+            }),
+            Err(_) => None,
+        };
+        if undelivered.is_none_or(|n| n == 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     say(format!(
         "{connections} connections open in {:.1} s; sending {} messages/s for {} s",
         opened.elapsed().as_secs_f64(),
