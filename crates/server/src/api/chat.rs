@@ -542,8 +542,9 @@ pub async fn close(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UploadParams {
-    /// The file's name as the sender knows it (cleaned before it is shown).
-    pub file_name: String,
+    /// The file's name as the sender knows it (cleaned before it is shown); default
+    /// `attachment`.
+    pub file_name: Option<String>,
 }
 
 /// Uploads a document (the raw bytes as the body); refer to the returned attachment in a
@@ -577,8 +578,13 @@ pub async fn upload(
         .check(&body[..body.len().min(64)], body.len() as u64)
         .map_err(|e| ApiError::unprocessable("attachment.refused", e.to_string()))?;
     let sha256 = hex::encode(Sha256::digest(&body));
-    let reference = AttachmentRef::new(&sha256, &params.file_name, media, body.len() as u64)
-        .map_err(|e| ApiError::unprocessable("attachment.refused", e.to_string()))?;
+    let reference = AttachmentRef::new(
+        &sha256,
+        params.file_name.as_deref().unwrap_or(""),
+        media,
+        body.len() as u64,
+    )
+    .map_err(|e| ApiError::unprocessable("attachment.refused", e.to_string()))?;
     state
         .store
         .put_attachment(&StoredAttachment {
