@@ -4,6 +4,7 @@ use clap::Subcommand;
 
 use super::{cards, routing};
 use super::{directory, routing};
+use super::{chat, routing};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -15,6 +16,9 @@ pub enum BenchCommand {
     /// Time number checks against the in-memory helpline directory (default: 1,000,000 checks
     /// against 10,000 entries, 20% of the numbers unlisted); build with --release
     Directory(directory::BenchArgs),
+    /// Hold many chat WebSockets against a server process and time message delivery while
+    /// messages flow (default: 10,000 connections, 1,000 messages/s for 20 s)
+    Chat(chat::ChatBenchArgs),
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -22,5 +26,6 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Routing(args) => routing::bench(args),
         BenchCommand::Cards(args) => cards::bench(args),
         BenchCommand::Directory(args) => directory::bench(args),
+        BenchCommand::Chat(args) => chat::bench(args),
     }
 }

@@ -4,6 +4,7 @@ mod admin;
 mod bench;
 mod cards;
 mod directory;
+mod chat;
 mod routing;
 mod serve;
 

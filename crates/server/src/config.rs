@@ -20,6 +20,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub telephony: TelephonySettings,
+    /// Cases (product §3): reopen window, auto-close, complaint deadlines, SLA targets.
+    pub cases: cases::CaseRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +84,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             log: LogSettings::default(),
             telephony: TelephonySettings::default(),
+            cases: cases::CaseRules::default(),
         }
     }
 }
@@ -213,7 +216,7 @@ impl Settings {
 fn names_a_setting(key: &str) -> bool {
     let key = key.to_lowercase();
     match key.split_once("__") {
-        Some((section, _)) => ["server", "auth", "log", "telephony"].contains(&section),
+        Some((section, _)) => ["server", "auth", "log", "telephony", "cases"].contains(&section),
         None => ["data_dir", "database_url"].contains(&key.as_str()),
     }
 }

@@ -7,6 +7,8 @@
 pub mod api;
 pub mod auth;
 pub mod cards;
+pub mod casework;
+pub mod chat;
 pub mod config;
 pub mod demo;
 pub mod directory;
@@ -69,6 +71,8 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
     let directory = Arc::new(directory::DirectoryIndex::new(parts.store.clone()));
     Ok(AppState::new(Inner {
         directory,
+    let chat = Arc::new(chat::ChatHub::new(parts.store.clone(), parts.clock.clone()));
+        chat,
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
@@ -230,12 +234,13 @@ pub async fn launch(
     let dispatch = tokio::spawn(dispatcher.run(workers.clone()));
     let housekeeping = tokio::spawn(housekeep(state.clone(), workers.clone()));
     let routing_timers = tokio::spawn(state.switchboard.clone().run_timers(workers.clone()));
+    let case_timers = tokio::spawn(casework::run_timers(state.clone(), workers.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await;
     workers.cancel();
-    let _ = tokio::join!(dispatch, housekeeping, routing_timers);
+    let _ = tokio::join!(dispatch, housekeeping, routing_timers, case_timers);
     served.map_err(Into::into)
 }
 
@@ -250,5 +255,6 @@ async fn housekeep(state: AppState, stop: CancellationToken) {
             tracing::warn!(error = %err, "could not delete expired sessions");
         }
         state.login_limiter.tidy();
+        state.chat.tidy();
     }
 }

@@ -28,6 +28,8 @@ pub struct Inner {
     pub switchboard: Arc<Switchboard>,
     /// The helpline directory in memory (product §1).
     pub directory: Arc<crate::directory::DirectoryIndex>,
+    /// Live chat rooms (product §3).
+    pub chat: Arc<crate::chat::ChatHub>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }

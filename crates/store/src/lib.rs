@@ -5,6 +5,7 @@
 //! transaction, so an event exists exactly when its change does.
 
 mod cards;
+pub mod cases;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod directory;

@@ -132,6 +132,8 @@ pub trait Store:
     + crate::routing::RoutingStore
     + crate::cards::CardStore
     + crate::directory::DirectoryStore
+    + crate::cases::CaseStore
+    + crate::cases::ConversationStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

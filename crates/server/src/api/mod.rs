@@ -6,6 +6,8 @@ pub mod audit;
 pub mod cardholders;
 pub mod cards;
 pub mod directory;
+pub mod cases;
+pub mod chat;
 pub mod extract;
 pub mod health;
 pub mod routing;
@@ -115,6 +117,17 @@ fn cards_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::moderate))
         .routes(routes!(directory::entries, directory::create_entry))
         .routes(routes!(directory::update_entry, directory::delete_entry))
+        .routes(routes!(cases::create, cases::list))
+        .routes(routes!(cases::get))
+        .routes(routes!(cases::command))
+        .routes(routes!(cases::merge))
+        .routes(routes!(cases::survey))
+        .routes(routes!(chat::start, chat::mine))
+        .routes(routes!(chat::messages))
+        .routes(routes!(chat::close))
+        .routes(routes!(chat::live))
+        .routes(routes!(chat::upload))
+        .routes(routes!(chat::download))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,

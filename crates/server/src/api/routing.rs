@@ -442,7 +442,7 @@ pub async fn console_live(
 }
 
 /// An `Origin` header, when sent, must name the host the request was sent to.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod cards;
 pub mod directory;
+pub mod chat;
 pub mod portal;
 pub mod routing;
 pub mod staff;
@@ -34,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/cardholders/{id}", get(staff::customer))
         .route("/console/contacts", get(routing::console))
         .route("/routing", get(routing::dashboard))
+        .route("/chat", get(chat::widget))
+        .route("/console/chat/{id}", get(chat::agent_pane))
         .route(
             "/portal/login",
             get(portal::login_page).post(portal::login_submit),

@@ -5,6 +5,7 @@
 
 pub mod cards;
 mod directory;
+mod cases;
 mod routing;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     routing::rows_rebuild_the_engine(&*store, &clock).await;
     cards::cards_store(&*store, &clock).await;
     directory::entries_and_scam_reports(&*store, &clock).await;
+    cases::cases_and_conversations(&*store, &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {

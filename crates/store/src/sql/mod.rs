@@ -6,6 +6,7 @@ mod audit;
 mod cardholders;
 mod cards;
 mod directory;
+mod cases;
 mod idempotency;
 mod outbox;
 mod routing;
