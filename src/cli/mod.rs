@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod intent;
 mod routing;
 mod serve;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Routing tools: simulate a day of traffic through the routing engine
     #[command(subcommand)]
     Routing(routing::RoutingCommand),
+    /// Intent tools: train, classify, evaluate text → intent → department (product §7)
+    #[command(subcommand)]
+    Intent(intent::IntentCommand),
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -84,7 +88,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => admin::token(settings, command).await,
         Command::User(command) => admin::user(settings, command).await,
         Command::Routing(command) => routing::run(command),
-        Command::Bench(command) => bench::run(command),
+        Command::Intent(command) => intent::run(settings, command),
+        Command::Bench(command) => bench::run(&settings, command),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Settings::example_toml());
             Ok(())

@@ -151,9 +151,22 @@ impl Writer {
             self.f32(*v);
         }
     }
+    /// Most 8-bit weights are zero: a zero byte is followed by the length of its run of zeros
+    /// (a varint), other values are stored as they are.
     pub(crate) fn i8s(&mut self, values: &[i8]) {
         self.len(values.len());
-        self.bytes.extend(values.iter().map(|v| v.to_le_bytes()[0]));
+        let mut i = 0;
+        while i < values.len() {
+            if values[i] == 0 {
+                let run = values[i..].iter().take_while(|v| **v == 0).count();
+                self.bytes.push(0);
+                self.varint(run as u64);
+                i += run;
+            } else {
+                self.bytes.push(values[i].to_le_bytes()[0]);
+                i += 1;
+            }
+        }
     }
 }
 
@@ -235,11 +248,24 @@ impl<'a> Reader<'a> {
     }
     pub(crate) fn i8s(&mut self) -> Result<Vec<i8>, OutOfBounds> {
         let n = self.len()?;
-        Ok(self
-            .take(n)?
-            .iter()
-            .map(|b| i8::from_le_bytes([*b]))
-            .collect())
+        // No model has a billion weights: a larger count is corruption, not a reason to allocate.
+        if n > 1 << 30 {
+            return Err(OutOfBounds);
+        }
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            match self.u8()? {
+                0 => {
+                    let run = usize::try_from(self.varint()?).map_err(|_| OutOfBounds)?;
+                    if run == 0 || run > n - out.len() {
+                        return Err(OutOfBounds);
+                    }
+                    out.resize(out.len() + run, 0);
+                }
+                b => out.push(i8::from_le_bytes([b])),
+            }
+        }
+        Ok(out)
     }
     pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], OutOfBounds> {
         self.take(n)
@@ -310,6 +336,8 @@ mod tests {
         w.str("card_arrival");
         w.f32s(&[1.5, -2.0]);
         w.i8s(&[-128, 127]);
+        w.i8s(&[0, 0, 0, 5, 0, -1, 0, 0]);
+        w.i8s(&[]);
         for v in [0, 127, 128, 300, u64::MAX] {
             w.varint(v);
         }
@@ -317,6 +345,8 @@ mod tests {
         assert_eq!(r.str().unwrap(), "card_arrival");
         assert_eq!(r.f32s().unwrap(), vec![1.5, -2.0]);
         assert_eq!(r.i8s().unwrap(), vec![-128, 127]);
+        assert_eq!(r.i8s().unwrap(), vec![0, 0, 0, 5, 0, -1, 0, 0]);
+        assert_eq!(r.i8s().unwrap(), Vec::<i8>::new());
         for v in [0, 127, 128, 300, u64::MAX] {
             assert_eq!(r.varint().unwrap(), v);
         }

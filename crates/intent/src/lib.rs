@@ -7,6 +7,7 @@
 
 pub mod bench;
 mod calibrate;
+mod classifier;
 mod codec;
 mod data;
 mod describe;
@@ -24,6 +25,7 @@ mod routing;
 mod safety;
 mod text;
 
+pub use classifier::{BUNDLED_LEXICAL, Classifier, SuggestError, Suggestion};
 pub use codec::ModelFileError;
 pub use data::{
     ClassifiedRow, CsvError, TextRow, read_departments, read_labelled, read_texts, write_classified,

@@ -47,7 +47,7 @@ pub struct SvmConfig {
 impl Default for SvmConfig {
     fn default() -> Self {
         Self {
-            c: 0.5,
+            c: 1.0,
             tolerance: 0.1,
             max_epochs: 1000,
         }

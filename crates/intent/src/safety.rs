@@ -52,6 +52,8 @@ const STEAL: &[&str] = &[
     "pickpocketed",
     "pickpocket",
     "burgled",
+    "snatched",
+    "nicked",
 ];
 const FRAUD: &[&str] = &[
     "fraud",
@@ -556,6 +558,7 @@ mod tests {
             ("i lost my card in tokyo", LostOrStolen),
             ("I think my card was stollen yesterday", LostOrStolen),
             ("my wallet got stolen on the train", LostOrStolen),
+            ("my bag was snatched with my cards in it", LostOrStolen),
             ("i cant find my card anywhere", LostOrStolen),
             ("i dont know where my card is", LostOrStolen),
             ("left my phone at the hotel cant use the app", LostOrStolen),

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod intent;
 pub mod metrics;
 pub mod outbox;
 pub mod request_id;
@@ -64,6 +65,7 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         parts.clock.clone(),
         switchboard::RoutingGauges::register(metrics.clone()),
     )?);
+    let (intent, _) = crate::intent::load_best(&parts.settings.data_dir)?;
     Ok(AppState::new(Inner {
         store: parts.store,
         clock: parts.clock,
@@ -71,6 +73,7 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         i18n,
         metrics,
         switchboard,
+        intent: Arc::new(intent),
         login_limiter,
         demo: parts.demo,
         settings: parts.settings,

@@ -26,6 +26,8 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     /// The routing engine (product §4).
     pub switchboard: Arc<Switchboard>,
+    /// Text → intent → department (product §7): `state.intent.suggest(text)`.
+    pub intent: Arc<intent::Classifier>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }
