@@ -343,8 +343,8 @@ pub fn bench(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
         }
     };
     debug_assert_eq!(report.model, ModelKind::Lexical);
-    print!("{report}");
-    println!("  targets: p99 < 1 ms (lexical)");
+    println!("{report}");
+    println!("  target: p99 < 1 ms (lexical)");
     if cfg!(debug_assertions) {
         println!("  (a debug build: run the release build for real figures)");
     }

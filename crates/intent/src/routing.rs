@@ -32,7 +32,7 @@ impl Default for RoutingPolicy {
             route_at: 0.7,
             clarify_at: 0.6,
             clarify_options: 3,
-            lost_or_stolen_at: 0.15,
+            lost_or_stolen_at: 0.1,
         }
     }
 }
