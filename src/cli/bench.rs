@@ -5,6 +5,8 @@ use clap::Subcommand;
 use super::{cards, routing};
 use super::{directory, routing};
 use super::{chat, routing};
+use super::{intent, routing};
+use server::config::Settings;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -19,13 +21,17 @@ pub enum BenchCommand {
     /// Hold many chat WebSockets against a server process and time message delivery while
     /// messages flow (default: 10,000 connections, 1,000 messages/s for 20 s)
     Chat(chat::ChatBenchArgs),
+    /// Time intent classification: single-message p99 latency, batched messages/s, model load
+    /// time; build with --release for real figures
+    Intent(intent::BenchArgs),
 }
 
-pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+pub fn run(settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Routing(args) => routing::bench(args),
         BenchCommand::Cards(args) => cards::bench(args),
         BenchCommand::Directory(args) => directory::bench(args),
         BenchCommand::Chat(args) => chat::bench(args),
+        BenchCommand::Intent(args) => intent::bench(settings, args),
     }
 }

@@ -5,6 +5,7 @@ mod bench;
 mod cards;
 mod directory;
 mod chat;
+mod intent;
 mod routing;
 mod serve;
 
@@ -58,6 +59,8 @@ enum Command {
     /// Helpline directory tools: import third-party listings and report conflicts
     #[command(subcommand)]
     Directory(directory::DirectoryCommand),
+    /// Intent tools: train, classify, evaluate text → intent → department (product §7)
+    Intent(intent::IntentCommand),
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -92,6 +95,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Routing(command) => routing::run(command),
         Command::Bench(command) => bench::run(command),
         Command::Directory(command) => directory::run(settings, command).await,
+        Command::Intent(command) => intent::run(settings, command),
+        Command::Bench(command) => bench::run(&settings, command),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Settings::example_toml());
             Ok(())

@@ -13,6 +13,7 @@ mod cases;
 mod chat;
 mod cli;
 mod directory;
+mod intent;
 mod operations;
 mod pages;
 mod routing;

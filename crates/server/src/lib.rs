@@ -14,6 +14,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod i18n;
+pub mod intent;
 pub mod metrics;
 pub mod outbox;
 pub mod request_id;
@@ -69,6 +70,7 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         switchboard::RoutingGauges::register(metrics.clone()),
     )?);
     let directory = Arc::new(directory::DirectoryIndex::new(parts.store.clone()));
+    let (intent, _) = crate::intent::load_best(&parts.settings.data_dir)?;
     Ok(AppState::new(Inner {
         directory,
     let chat = Arc::new(chat::ChatHub::new(parts.store.clone(), parts.clock.clone()));
@@ -79,6 +81,7 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         i18n,
         metrics,
         switchboard,
+        intent: Arc::new(intent),
         login_limiter,
         demo: parts.demo,
         settings: parts.settings,

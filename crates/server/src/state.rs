@@ -30,6 +30,8 @@ pub struct Inner {
     pub directory: Arc<crate::directory::DirectoryIndex>,
     /// Live chat rooms (product §3).
     pub chat: Arc<crate::chat::ChatHub>,
+    /// Text → intent → department (product §7): `state.intent.suggest(text)`.
+    pub intent: Arc<intent::Classifier>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }

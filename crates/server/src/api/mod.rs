@@ -10,6 +10,7 @@ pub mod cases;
 pub mod chat;
 pub mod extract;
 pub mod health;
+pub mod intent;
 pub mod routing;
 pub mod session;
 
@@ -71,6 +72,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cardholders::search))
         .routes(routes!(cardholders::get))
         .routes(routes!(audit::list))
+        .routes(routes!(intent::classify))
         .routes(routes!(routing::enter))
         .routes(routes!(routing::contact))
         .routes(routes!(routing::abandon))

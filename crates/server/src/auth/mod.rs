@@ -124,6 +124,12 @@ policy!(
     [Integration, Admin],
     cardholders = false
 );
+policy!(
+    StaffAndIntegrations,
+    "agents, supervisors, fraud analysts, admins and integration tokens",
+    [Agent, Supervisor, FraudAnalyst, Admin, Integration],
+    cardholders = false
+);
 policy!(Cardholders, "signed-in cardholders", [], cardholders = true);
 policy!(
     Anyone,
