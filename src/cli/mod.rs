@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod fraud;
 mod routing;
 mod serve;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Routing tools: simulate a day of traffic through the routing engine
     #[command(subcommand)]
     Routing(routing::RoutingCommand),
+    /// Fraud tools: replay a labelled file through the fraud engine and evaluate it
+    #[command(subcommand)]
+    Fraud(fraud::FraudCommand),
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -84,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => admin::token(settings, command).await,
         Command::User(command) => admin::user(settings, command).await,
         Command::Routing(command) => routing::run(command),
+        Command::Fraud(command) => fraud::run(command),
         Command::Bench(command) => bench::run(command),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Settings::example_toml());
