@@ -7,11 +7,15 @@
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod error;
+mod fraud;
 mod model;
 mod routing;
 mod sql;
 mod traits;
 
+pub use self::fraud::{
+    AlertStatus, FraudAlert, FraudBatch, FraudDecisionRecord, FraudLabel, FraudStore,
+};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

@@ -4,6 +4,7 @@
 
 mod audit;
 mod cardholders;
+mod fraud;
 mod idempotency;
 mod outbox;
 mod routing;
