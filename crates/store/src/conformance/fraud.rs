@@ -51,7 +51,7 @@ pub(super) async fn decisions_batches_and_alerts(store: &dyn Store, clock: &Fake
         decisions: decisions.clone(),
         alerts: vec![alert.clone()],
     };
-    let event = NewEvent::new("fraud.challenged", format!("card:{card}"), &alert.id);
+    let event = NewEvent::new("fraud.challenged", format!("card:{card}"), alert.id);
     store
         .record_fraud_batch(&batch, Effects::none().event(event))
         .await
