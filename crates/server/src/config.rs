@@ -20,6 +20,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub telephony: TelephonySettings,
+    pub fraud: crate::fraud::FraudSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +83,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             log: LogSettings::default(),
             telephony: TelephonySettings::default(),
+            fraud: crate::fraud::FraudSettings::default(),
         }
     }
 }

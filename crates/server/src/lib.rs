@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod fraud;
 pub mod i18n;
 pub mod metrics;
 pub mod outbox;
@@ -64,7 +65,13 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         parts.clock.clone(),
         switchboard::RoutingGauges::register(metrics.clone()),
     )?);
+    let fraud = Arc::new(fraud::FraudMonitor::new(
+        parts.store.clone(),
+        parts.clock.clone(),
+        parts.settings.fraud.clone(),
+    )?);
     Ok(AppState::new(Inner {
+        fraud,
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
@@ -210,6 +217,7 @@ pub async fn launch(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     state.switchboard.load().await?;
+    state.fraud.load().await?;
     let workers = CancellationToken::new();
     let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(LogHandler)];
     let dispatcher = Dispatcher {
@@ -222,12 +230,22 @@ pub async fn launch(
     let dispatch = tokio::spawn(dispatcher.run(workers.clone()));
     let housekeeping = tokio::spawn(housekeep(state.clone(), workers.clone()));
     let routing_timers = tokio::spawn(state.switchboard.clone().run_timers(workers.clone()));
+    // The decision writer stops only after the server has finished its requests (drained).
+    let fraud_writer_stop = CancellationToken::new();
+    let fraud_writer = tokio::spawn(state.fraud.clone().run_writer(fraud_writer_stop.clone()));
+    let fraud_timers = tokio::spawn(state.fraud.clone().run_timers(workers.clone()));
+    let fraud = state.fraud.clone();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await;
+    fraud_writer_stop.cancel();
+    let _ = fraud_writer.await;
     workers.cancel();
-    let _ = tokio::join!(dispatch, housekeeping, routing_timers);
+    let _ = tokio::join!(dispatch, housekeeping, routing_timers, fraud_timers);
+    if let Err(err) = fraud.snapshot().await {
+        tracing::warn!(error = %err, "could not save the fraud snapshot at shutdown");
+    }
     served.map_err(Into::into)
 }
 

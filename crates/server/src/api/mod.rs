@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod cardholders;
 pub mod extract;
+pub mod fraud;
 pub mod health;
 pub mod routing;
 pub mod session;
@@ -67,6 +68,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cardholders::search))
         .routes(routes!(cardholders::get))
         .routes(routes!(audit::list))
+        .routes(routes!(fraud::authorize))
+        .routes(routes!(fraud::enrol_card))
+        .routes(routes!(fraud::sms_reply))
+        .routes(routes!(fraud::portal_answer))
+        .routes(routes!(fraud::alerts))
+        .routes(routes!(fraud::analyst_action))
+        .routes(routes!(fraud::cardholder_decisions))
         .routes(routes!(routing::enter))
         .routes(routes!(routing::contact))
         .routes(routes!(routing::abandon))
