@@ -4,6 +4,7 @@
 //! Every mutation takes [`Effects`]: the outbox events and audit rows it writes in the same
 //! transaction, so an event exists exactly when its change does.
 
+mod cards;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod error;
@@ -13,6 +14,10 @@ mod routing;
 mod sql;
 mod traits;
 
+pub use self::cards::{
+    CardAccount, CardRecord, CardStore, CardUpdate, ContactUpdate, Replacement, StoredDocument,
+    card_event,
+};
 pub use self::fraud::{
     AlertStatus, FraudAlert, FraudBatch, FraudDecisionRecord, FraudLabel, FraudStore,
 };

@@ -3,6 +3,7 @@
 //! on a fresh PostgreSQL database. Each area's checks live in their own module; `run_all` calls
 //! them in turn.
 
+pub mod cards;
 mod fraud;
 mod routing;
 
@@ -28,6 +29,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     // Each area's checks, one line each:
     routing::rows_rebuild_the_engine(&*store, &clock).await;
     fraud::decisions_batches_and_alerts(&*store, &clock).await;
+    cards::cards_store(&*store, &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {
