@@ -83,6 +83,8 @@ pub struct KnownCard {
 pub struct AuthorizationInput {
     /// `None` = the card could not be resolved (declined as unknown).
     pub card: Option<KnownCard>,
+    /// Why the card system refuses this card (locked, lost, stolen, closed, expired…).
+    pub refusal: Option<String>,
     pub amount: Money,
     pub merchant: Merchant,
     pub card_present: bool,
@@ -256,7 +258,16 @@ impl FraudMonitor {
                     continue;
                 };
                 if engine.card_status(auth.card).is_none() {
-                    continue;
+                    engine.enrol(auth.card, CardStatus::Active)?;
+                    if let Some(card) = record.card_id.as_deref().and_then(|c| c.parse().ok()) {
+                        lock(&self.cards).insert(
+                            auth.card,
+                            KnownCard {
+                                card_id: card,
+                                cardholder: record.cardholder_id,
+                            },
+                        );
+                    }
                 }
                 engine.decide(&auth);
                 if let Some(outcome) = outcome_of(record, &auth) {
@@ -328,6 +339,21 @@ impl FraudMonitor {
             let decision = engine.decide(&auth);
             (decision, budget, stand_in)
         };
+        if let Some(refusal) = &input.refusal {
+            decision.verdict = Verdict::Decline;
+            decision.score = 1.0;
+            decision
+                .reasons
+                .retain(|r| r.kind != SignalKind::CardStatus);
+            decision.reasons.insert(
+                0,
+                Signal {
+                    kind: SignalKind::CardStatus,
+                    points: 0.0,
+                    reason: refusal.clone(),
+                },
+            );
+        }
         let mut stand_in = false;
         if started.elapsed() > Duration::from_millis(u64::from(budget_ms))
             && decision.verdict != Verdict::Decline
@@ -634,6 +660,9 @@ impl FraudMonitor {
         self.store
             .label_fraud_decision(record.id, &label, Effects::none())
             .await?;
+        if answer == Answer::Fraud {
+            self.protect_card(&record, by, now).await?;
+        }
         let mut labelled = record.clone();
         labelled.label = Some(label);
         if let Some(auth) = authorization_of(&labelled) {
@@ -656,6 +685,103 @@ impl FraudMonitor {
 }
 
 impl FraudMonitor {
+    /// Fraud confirmed: the card is locked at once by the card system (fraud monitoring), the
+    /// held authorization is recorded as a pending transaction, and a zero-liability
+    /// (unauthorized) dispute is filed for it. The case and the replacement come from
+    /// `fraud.confirmed` (cases and cards integrations).
+    async fn protect_card(
+        &self,
+        record: &FraudDecisionRecord,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), FraudError> {
+        use cards::dispute::DisputeReason;
+        use cards::transactions::{TransactionRef, TransactionStatus};
+        let Some(card_id) = record
+            .card_id
+            .as_deref()
+            .and_then(|c| c.parse::<CardId>().ok())
+        else {
+            return Ok(());
+        };
+        let Some(stored) = self.store.card_by_id(card_id).await? else {
+            return Ok(());
+        };
+        if let Ok(t) = stored.card.lock(cards::Actor::FraudEngine, now) {
+            let events = t.events.iter().map(store::card_event).collect();
+            self.store
+                .update_card(
+                    &store::CardUpdate::state(&stored, t.card),
+                    Effects {
+                        events,
+                        audit: Vec::new(),
+                    },
+                )
+                .await?;
+        }
+        let Some(auth) = authorization_of(record) else {
+            return Ok(());
+        };
+        let transaction = cards::Transaction {
+            reference: TransactionRef(format!("auth-{}", record.id)),
+            card_id,
+            at: record.at,
+            amount: auth.amount,
+            merchant: if auth.merchant.name.is_empty() {
+                auth.merchant.id.clone()
+            } else {
+                auth.merchant.name.clone()
+            },
+            merchant_country: auth.merchant.country,
+            card_present: record.card_present,
+            status: TransactionStatus::Pending,
+        };
+        if self
+            .store
+            .transaction(&transaction.reference.0)
+            .await?
+            .is_none()
+        {
+            self.store
+                .insert_transactions(std::slice::from_ref(&transaction), Effects::none())
+                .await?;
+        }
+        let filing = cards::DisputeFiling {
+            reason: DisputeReason::Unauthorized,
+            description: format!(
+                "Not made by the cardholder: answered NO to the fraud challenge ({by})."
+            ),
+            amount: auth.amount,
+            documents: Vec::new(),
+        };
+        match cards::file_dispute(
+            domain::DisputeId::new(),
+            stored.card.cardholder_id,
+            &transaction,
+            filing,
+            &cards::DisputePolicy::default(),
+            now,
+        ) {
+            Ok((dispute, events)) => {
+                let events = events.iter().map(store::card_event).collect();
+                self.store
+                    .insert_dispute(
+                        &dispute,
+                        &[],
+                        Effects {
+                            events,
+                            audit: Vec::new(),
+                        },
+                    )
+                    .await?;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the zero-liability dispute could not be filed");
+            }
+        }
+        Ok(())
+    }
+
     /// Asks the cardholder again ("was this you?") and notes it on the alert.
     pub async fn contact_cardholder(
         &self,

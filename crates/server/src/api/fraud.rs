@@ -150,6 +150,7 @@ fn parse_request(
         card_ref,
         AuthorizationInput {
             card: None,
+            refusal: None,
             amount,
             merchant: Merchant {
                 id: m.id,
@@ -181,13 +182,43 @@ pub async fn authorize(
     let request: AuthorizationRequest = serde_json::from_value(body)
         .map_err(|e| bad(format!("the authorization does not fit the schema: {e}")))?;
     let (card_ref, mut input) = parse_request(request, state.clock.now())?;
-    input.card = match card_ref {
-        Some(text) => text
-            .parse::<CardId>()
-            .ok()
-            .and_then(|id| state.fraud.known_card(id)),
+    let now = state.clock.now();
+    let record = match card_ref {
+        Some(text) => match text.parse::<CardId>() {
+            Ok(id) => state.store.card_by_id(id).await?,
+            Err(_) => {
+                return Err(bad(format!("card_id {text:?} is not a card id (a UUID)")));
+            }
+        },
+        // A card number is looked up by its keyed hash once the cards keys are wired; until
+        // then it is an unknown card (declined with the reason). It is never stored or logged.
         None => None,
     };
+    if let Some(record) = record {
+        let card = KnownCard {
+            card_id: record.card.id,
+            cardholder: Some(record.card.cardholder_id),
+        };
+        // The card system's word first: a locked, lost, stolen, closed, expired or not yet
+        // activated card is always declined.
+        let refusal = cards::can_authorize(&record.card, now).err();
+        let status = match &record.card.state {
+            cards::CardState::Lost { .. } => CardStatus::Lost,
+            cards::CardState::Stolen { .. } => CardStatus::Stolen,
+            _ if refusal.is_some() => CardStatus::Locked,
+            _ => CardStatus::Active,
+        };
+        if state.fraud.card_status(card.card_id) != Some(status)
+            || state.fraud.known_card(card.card_id) != Some(card)
+        {
+            state
+                .fraud
+                .enrol(card, status)
+                .map_err(|e| ApiError::internal(&*e))?;
+        }
+        input.card = Some(card);
+        input.refusal = refusal.map(|r| r.to_string());
+    }
     Ok(axum::Json(state.fraud.authorize(input).await?))
 }
 
