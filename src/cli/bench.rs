@@ -12,11 +12,15 @@ pub enum BenchCommand {
     /// Time fraud decisions in-process on one core over many cards (default 1,000,000) and
     /// measure profile memory per card; build with --release for real figures
     Fraud(fraud::BenchArgs),
+    /// Fraud decisions over HTTP on loopback with wrk: requests/s and p50/p99/p99.9 latency,
+    /// every decision durably stored (build with --release for real figures)
+    FraudHttp(fraud::HttpBenchArgs),
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Routing(args) => routing::bench(args),
         BenchCommand::Fraud(args) => fraud::bench(args),
+        BenchCommand::FraudHttp(args) => fraud::bench_http(args),
     }
 }

@@ -287,3 +287,280 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct HttpBenchArgs {
+    /// Cards to create (each with its own account) and spread the load over
+    #[arg(long, default_value_t = 2_000)]
+    cards: usize,
+    /// How long wrk sends authorizations
+    #[arg(long, default_value_t = 10)]
+    seconds: u32,
+    /// Open connections
+    #[arg(long, default_value_t = 64)]
+    connections: u32,
+    /// wrk threads
+    #[arg(long, default_value_t = 1)]
+    threads: u32,
+    /// Database for the run [default: a new SQLite file in a temporary directory]
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+/// Cities the benchmark's cards live in: (lat, lon, country, currency).
+const BENCH_CITIES: [(f64, f64, &str, &str); 4] = [
+    (40.71, -74.01, "US", "USD"),
+    (51.51, -0.13, "GB", "GBP"),
+    (48.86, 2.35, "FR", "EUR"),
+    (35.68, 139.69, "JP", "JPY"),
+];
+
+/// A Luhn-valid 16-digit test number for card `n` (never a real card: 4000 00 prefix).
+fn bench_pan(n: usize) -> String {
+    let body = format!("400000{n:09}");
+    let mut sum = 0;
+    for (i, c) in body.chars().rev().enumerate() {
+        let mut d = c.to_digit(10).unwrap_or(0);
+        if i % 2 == 0 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+/// HTTP decisions on loopback: a real server (release build for real figures) with `cards`
+/// cards in its store, wrk as the load generator, every decision durably stored before its
+/// answer; afterwards the stored decisions are counted against wrk's responses.
+pub fn bench_http(args: HttpBenchArgs) -> anyhow::Result<()> {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(http(args)))
+}
+
+async fn http(args: HttpBenchArgs) -> anyhow::Result<()> {
+    use domain::{Clock, SystemClock};
+    use std::sync::Arc;
+    use store::{CardStore, CardholderStore, Store};
+
+    let dir = std::env::temp_dir().join(format!("helpline-bench-fraud-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut settings = server::config::Settings {
+        data_dir: dir.clone(),
+        ..Default::default()
+    };
+    if let Some(url) = &args.database_url {
+        settings.database_url = url.clone();
+    }
+    settings.log.filter = "warn".to_owned();
+    let store = super::open_store(&settings).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    server::demo::seed(&store, clock.now()).await?;
+    let holders = store
+        .search_cardholders(
+            "",
+            store::Page {
+                limit: 10_000,
+                offset: 0,
+            },
+        )
+        .await?;
+    anyhow::ensure!(!holders.is_empty(), "the demo issuer has no cardholders");
+    eprintln!("bench fraud-http: creating {} cards…", args.cards);
+    let mut hmac = [0u8; 32];
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut hmac).map_err(|e| anyhow::anyhow!("{e}"))?;
+    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let key_id = cards::KeyId::parse("bench").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let keys = cards::Keys::new(
+        &hmac,
+        [(
+            key_id.clone(),
+            cards::secrets::parse_key_hex(&hex_of(&key)).map_err(|e| anyhow::anyhow!("{e}"))?,
+        )],
+        key_id,
+        cards::PinHashParams::default(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = clock.now();
+    let mut card_ids = Vec::with_capacity(args.cards);
+    let mut rng = cards::rand_core::UnwrapErr(getrandom::SysRng);
+    for n in 0..args.cards {
+        let holder = &holders[n % holders.len()];
+        let account = store::CardAccount {
+            id: domain::AccountId::new(),
+            cardholder_id: holder.id,
+            product: "Classic Card".to_owned(),
+            tier: holder.tier,
+            currency: domain::Currency::USD,
+            rewards_balance: 0,
+            opened_at: now,
+        };
+        store
+            .insert_card_account(&account, store::Effects::none())
+            .await?;
+        let pan = cards::Pan::parse(&bench_pan(n)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let id = domain::CardId::new();
+        let mut card = cards::Card::issue(
+            id,
+            account.id,
+            holder.id,
+            holder.tier,
+            &pan,
+            cards::Expiry::new(2031, 8).map_err(|e| anyhow::anyhow!("{e}"))?,
+            now,
+        );
+        card.state = cards::CardState::Active { since: now };
+        let record = store::CardRecord {
+            card,
+            pan_lookup: keys.pan_lookup(&pan),
+            pan_encrypted: keys
+                .encrypt_pan(id, &pan, &mut rng)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            security_code_hash: keys.security_code_hash(
+                id,
+                &cards::SecurityCode::parse("123").map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
+            pin_hash: None,
+            alerts: Default::default(),
+            version: 0,
+            issued_at: now,
+        };
+        store.insert_card(&record, store::Effects::none()).await?;
+        card_ids.push(id);
+    }
+    let (secrets, _) = server::secrets::Secrets::load_or_create(&dir.join("secrets.toml"))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    settings.server.public_url = format!("http://{addr}");
+    let store: Arc<dyn Store> = Arc::new(store);
+    let state = server::build_state(server::Parts {
+        settings,
+        store: store.clone(),
+        clock,
+        secrets,
+        demo: false,
+    })?;
+    let (_, token) = server::api::admin::issue_token(
+        &state,
+        "bench fraud-http",
+        domain::Role::Integration,
+        None,
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("could not issue the bench token: {e:?}"))?;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(server::launch(state, listener, shutdown.clone()));
+
+    // The wrk script: each request picks a card and a merchant near the card's home city.
+    let mut lua = String::from("local cards = {\n");
+    for (n, id) in card_ids.iter().enumerate() {
+        lua.push_str(&format!(
+            "  {{\"{id}\", {}}},\n",
+            n % BENCH_CITIES.len() + 1
+        ));
+    }
+    lua.push_str("}\nlocal cities = {\n");
+    for (lat, lon, country, currency) in BENCH_CITIES {
+        lua.push_str(&format!(
+            "  {{{lat}, {lon}, \"{country}\", \"{currency}\"}},\n"
+        ));
+    }
+    lua.push_str(&format!(
+        r#"}}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+request = function()
+  local card = cards[math.random(#cards)]
+  local city = cities[card[2]]
+  local amount = string.format("%d.%02d", math.random(5, 120), math.random(0, 99))
+  if city[4] == "JPY" then amount = string.format("%d", math.random(500, 15000)) end
+  local body = string.format('{{"card_id":"%s","amount":"%s","currency":"%s","merchant":{{"id":"M%d","name":"Shop","mcc":"5411","country":"%s","city":"","lat":%.4f,"lon":%.4f}},"card_present":true}}',
+    card[1], amount, city[4], math.random(1, 500), city[3], city[1] + (math.random() - 0.5) * 0.2, city[2] + (math.random() - 0.5) * 0.2)
+  return wrk.format(nil, nil, nil, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("FIGURES %d %d %d %.3f %.3f %.3f %.3f\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.duration, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    latency:percentile(99.9) / 1000, latency.max / 1000))
+end
+"#
+    ));
+    let script = dir.join("authorizations.lua");
+    std::fs::write(&script, lua)?;
+    let url = format!("http://{addr}/api/v1/authorizations");
+    eprintln!(
+        "bench fraud-http: wrk -t{} -c{} -d{}s against {url}…",
+        args.threads, args.connections, args.seconds
+    );
+    let output = std::process::Command::new("wrk")
+        .arg(format!("-t{}", args.threads))
+        .arg(format!("-c{}", args.connections))
+        .arg(format!("-d{}s", args.seconds))
+        .arg("-s")
+        .arg(&script)
+        .arg(&url)
+        .output()
+        .context("could not run wrk (install it, e.g. apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    shutdown.cancel();
+    server.await??;
+    let figures: Vec<f64> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("FIGURES "))
+        .context("wrk printed no figures")?
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let [requests, errors, micros, p50, p99, p999, max] = figures[..] else {
+        anyhow::bail!("wrk's figures are incomplete: {text}");
+    };
+    // Count what is stored (the server has drained its writer).
+    let mut stored = 0u64;
+    let mut after = None;
+    loop {
+        let page = store.fraud_decisions_after(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.decided_at, last.id));
+        stored += page.len() as u64;
+    }
+    let seconds = micros / 1e6;
+    println!(
+        "Fraud decisions over HTTP on loopback ({} cards, wrk -t{} -c{}, {:.1} s, {}):",
+        args.cards,
+        args.threads,
+        args.connections,
+        seconds,
+        store::redact_url(&store_url(args.database_url.as_deref(), &dir))
+    );
+    println!(
+        "  {requests:.0} responses, {errors:.0} errors, {:.0} decisions/s (target ≥ 20,000/s)",
+        requests / seconds.max(1e-9)
+    );
+    println!(
+        "  latency p50 {p50:.2} ms, p99 {p99:.2} ms, p99.9 {p999:.2} ms, max {max:.2} ms (target p99 < 5 ms)"
+    );
+    println!(
+        "  stored decisions after shutdown: {stored} (every answered decision was committed before its answer)"
+    );
+    if cfg!(debug_assertions) {
+        println!("  (a debug build: run the release build for real figures)");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn store_url(url: Option<&str>, dir: &Path) -> String {
+    url.map_or_else(
+        || format!("sqlite://{}", dir.join("helpline.sqlite").display()),
+        str::to_owned,
+    )
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
