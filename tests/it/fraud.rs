@@ -140,6 +140,17 @@ async fn challenged(app: &TestApp, token: &str, holder: &Holder) -> Value {
     clone
 }
 
+/// After a genuine answer: a purchase back in Tokyo, then São Paulo again within minutes.
+async fn challenged_again(app: &TestApp, token: &str, holder: &Holder) -> Value {
+    let card = holder.card.to_string();
+    authorize(app, token, &purchase(&card, TOKYO, 10, "2000")).await;
+    let mut elsewhere = purchase(&card, SAO_PAULO, 2, "75.00");
+    elsewhere["merchant"]["id"] = json!("M-elsewhere");
+    let clone = authorize(app, token, &elsewhere).await;
+    assert_ne!(clone["decision"], "approve", "{clone}");
+    clone
+}
+
 #[tokio::test]
 async fn a_challenge_answered_no_by_sms_locks_the_card_and_files_a_dispute() {
     let app = TestApp::spawn().await;
@@ -340,6 +351,35 @@ async fn an_unanswered_challenge_goes_to_the_analysts_queue() {
         .await
         .unwrap();
     assert_eq!(decisions.as_array().unwrap().len(), 2);
+
+    // The pages: the analysts' queue (with the card's timeline) and the agent's customer view.
+    let another = challenged_again(&app, &token, &holder).await;
+    let (browser, _) = app.staff_client("analyst@example.com").await;
+    let page = browser
+        .get(format!("{}/fraud", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(another["alert_id"].as_str().unwrap()),
+        "{html}"
+    );
+    assert!(html.contains("impossible_travel") && html.contains("<svg"));
+    let (agent_browser, _) = app.staff_client("agent@example.com").await;
+    let view = agent_browser
+        .get(format!("{}/console/cardholders/{}", app.url, holder.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        view.contains("fraud-decisions") && view.contains("challenge"),
+        "{view}"
+    );
     app.stop().await;
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod fraud;
 pub mod portal;
 pub mod routing;
 pub mod staff;
@@ -32,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/cardholders/{id}", get(staff::customer))
         .route("/console/contacts", get(routing::console))
         .route("/routing", get(routing::dashboard))
+        .route("/fraud", get(fraud::queue))
+        .route("/fraud/alerts/{id}/action", post(fraud::action))
         .route(
             "/portal/login",
             get(portal::login_page).post(portal::login_submit),
@@ -95,6 +98,11 @@ impl<'a> Base<'a> {
                     .is_some_and(|r| matches!(r, Role::Supervisor | Role::Admin))
                 {
                     items.push(("/routing", tr.t("nav-routing")));
+                }
+                if principal.and_then(Principal::role).is_some_and(|r| {
+                    matches!(r, Role::FraudAnalyst | Role::Supervisor | Role::Admin)
+                }) {
+                    items.push(("/fraud", tr.t("nav-fraud")));
                 }
                 if admin {
                     items.push(("/admin", tr.t("nav-admin")));

@@ -249,6 +249,8 @@ struct CustomerPage<'a> {
     base: Base<'a>,
     c: Cardholder,
     address: String,
+    /// The cardholder's latest authorization decisions (fraud monitoring).
+    fraud: Vec<crate::api::fraud::DecisionView>,
 }
 
 pub async fn customer(
@@ -278,7 +280,19 @@ pub async fn customer(
                 ])
                 .collect::<Vec<_>>()
                 .join(", ");
-            render(&CustomerPage { base, c, address })
+            let fraud = match state.store.cardholder_fraud_decisions(id, 20).await {
+                Ok(found) => found
+                    .iter()
+                    .map(crate::api::fraud::DecisionView::from)
+                    .collect(),
+                Err(err) => return crate::error::ApiError::from(err).into_response(),
+            };
+            render(&CustomerPage {
+                base,
+                c,
+                address,
+                fraud,
+            })
         }
         Err(err) if err.status == StatusCode::NOT_FOUND => {
             let message = state.i18n.message(lang, "error-not-found", None);
