@@ -7,6 +7,7 @@ use super::{directory, routing};
 use super::{chat, routing};
 use super::{intent, routing};
 use server::config::Settings;
+use super::{fraud, routing};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -24,6 +25,12 @@ pub enum BenchCommand {
     /// Time intent classification: single-message p99 latency, batched messages/s, model load
     /// time; build with --release for real figures
     Intent(intent::BenchArgs),
+    /// Time fraud decisions in-process on one core over many cards (default 1,000,000) and
+    /// measure profile memory per card; build with --release for real figures
+    Fraud(fraud::BenchArgs),
+    /// Fraud decisions over HTTP on loopback with wrk: requests/s and p50/p99/p99.9 latency,
+    /// every decision durably stored (build with --release for real figures)
+    FraudHttp(fraud::HttpBenchArgs),
 }
 
 pub fn run(settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
@@ -33,5 +40,7 @@ pub fn run(settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Directory(args) => directory::bench(args),
         BenchCommand::Chat(args) => chat::bench(args),
         BenchCommand::Intent(args) => intent::bench(settings, args),
+        BenchCommand::Fraud(args) => fraud::bench(args),
+        BenchCommand::FraudHttp(args) => fraud::bench_http(args),
     }
 }

@@ -6,6 +6,7 @@ mod cards;
 mod directory;
 mod chat;
 mod intent;
+mod fraud;
 mod routing;
 mod serve;
 
@@ -61,6 +62,8 @@ enum Command {
     Directory(directory::DirectoryCommand),
     /// Intent tools: train, classify, evaluate text → intent → department (product §7)
     Intent(intent::IntentCommand),
+    /// Fraud tools: replay a labelled file through the fraud engine and evaluate it
+    Fraud(fraud::FraudCommand),
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -93,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => admin::token(settings, command).await,
         Command::User(command) => admin::user(settings, command).await,
         Command::Routing(command) => routing::run(command),
+        Command::Fraud(command) => fraud::run(command),
         Command::Bench(command) => bench::run(command),
         Command::Directory(command) => directory::run(settings, command).await,
         Command::Intent(command) => intent::run(settings, command),

@@ -14,6 +14,7 @@ mod chat;
 mod cli;
 mod directory;
 mod intent;
+mod fraud;
 mod operations;
 mod pages;
 mod routing;

@@ -22,6 +22,7 @@ pub struct Settings {
     pub telephony: TelephonySettings,
     /// Cases (product §3): reopen window, auto-close, complaint deadlines, SLA targets.
     pub cases: cases::CaseRules,
+    pub fraud: crate::fraud::FraudSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +86,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             telephony: TelephonySettings::default(),
             cases: cases::CaseRules::default(),
+            fraud: crate::fraud::FraudSettings::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod fraud;
 pub mod i18n;
 pub mod intent;
 pub mod metrics;
@@ -75,6 +76,12 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         directory,
     let chat = Arc::new(chat::ChatHub::new(parts.store.clone(), parts.clock.clone()));
         chat,
+    let fraud = Arc::new(fraud::FraudMonitor::new(
+        parts.store.clone(),
+        parts.clock.clone(),
+        parts.settings.fraud.clone(),
+    )?);
+        fraud,
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
@@ -225,6 +232,7 @@ pub async fn launch(
         demo::cards::seed(&state).await?;
     }
     state.directory.load().await?;
+    state.fraud.load().await?;
     let workers = CancellationToken::new();
     let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(LogHandler)];
     let dispatcher = Dispatcher {
@@ -238,12 +246,23 @@ pub async fn launch(
     let housekeeping = tokio::spawn(housekeep(state.clone(), workers.clone()));
     let routing_timers = tokio::spawn(state.switchboard.clone().run_timers(workers.clone()));
     let case_timers = tokio::spawn(casework::run_timers(state.clone(), workers.clone()));
+    // The decision writer stops only after the server has finished its requests (drained).
+    let fraud_writer_stop = CancellationToken::new();
+    let fraud_writer = tokio::spawn(state.fraud.clone().run_writer(fraud_writer_stop.clone()));
+    let fraud_timers = tokio::spawn(state.fraud.clone().run_timers(workers.clone()));
+    let fraud = state.fraud.clone();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await;
+    fraud_writer_stop.cancel();
+    let _ = fraud_writer.await;
     workers.cancel();
     let _ = tokio::join!(dispatch, housekeeping, routing_timers, case_timers);
+    let _ = tokio::join!(dispatch, housekeeping, routing_timers, fraud_timers);
+    if let Err(err) = fraud.snapshot().await {
+        tracing::warn!(error = %err, "could not save the fraud snapshot at shutdown");
+    }
     served.map_err(Into::into)
 }
 

@@ -8,6 +8,7 @@ use store::Store;
 
 use crate::auth::limiter::LoginLimiter;
 use crate::config::Settings;
+use crate::fraud::FraudMonitor;
 use crate::i18n::I18n;
 use crate::metrics::Metrics;
 use crate::secrets::Secrets;
@@ -32,6 +33,8 @@ pub struct Inner {
     pub chat: Arc<crate::chat::ChatHub>,
     /// Text → intent → department (product §7): `state.intent.suggest(text)`.
     pub intent: Arc<intent::Classifier>,
+    /// The fraud engine and its decision writer (product §6).
+    pub fraud: Arc<FraudMonitor>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }

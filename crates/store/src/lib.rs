@@ -10,6 +10,7 @@ pub mod cases;
 pub mod conformance;
 mod directory;
 mod error;
+mod fraud;
 mod model;
 mod routing;
 mod sql;
@@ -20,6 +21,9 @@ pub use self::cards::{
     card_event,
 };
 pub use self::directory::{DirectoryStore, Moderation, ScamReport, StoredEntry, UpsertCounts};
+pub use self::fraud::{
+    AlertStatus, FraudAlert, FraudBatch, FraudDecisionRecord, FraudLabel, FraudStore,
+};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

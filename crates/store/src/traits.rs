@@ -130,6 +130,7 @@ pub trait Store:
     + OutboxStore
     + IdempotencyStore
     + crate::routing::RoutingStore
+    + crate::fraud::FraudStore
     + crate::cards::CardStore
     + crate::directory::DirectoryStore
     + crate::cases::CaseStore

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod cases;
 pub mod chat;
 pub mod extract;
+pub mod fraud;
 pub mod health;
 pub mod intent;
 pub mod routing;
@@ -73,6 +74,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cardholders::get))
         .routes(routes!(audit::list))
         .routes(routes!(intent::classify))
+        .routes(routes!(fraud::authorize))
+        .routes(routes!(fraud::enrol_card))
+        .routes(routes!(fraud::sms_reply))
+        .routes(routes!(fraud::portal_answer))
+        .routes(routes!(fraud::alerts))
+        .routes(routes!(fraud::analyst_action))
+        .routes(routes!(fraud::cardholder_decisions))
         .routes(routes!(routing::enter))
         .routes(routes!(routing::contact))
         .routes(routes!(routing::abandon))

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod cards;
 pub mod directory;
 pub mod chat;
+pub mod fraud;
 pub mod portal;
 pub mod routing;
 pub mod staff;
@@ -37,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/routing", get(routing::dashboard))
         .route("/chat", get(chat::widget))
         .route("/console/chat/{id}", get(chat::agent_pane))
+        .route("/fraud", get(fraud::queue))
+        .route("/fraud/alerts/{id}/action", post(fraud::action))
         .route(
             "/portal/login",
             get(portal::login_page).post(portal::login_submit),
@@ -126,6 +129,11 @@ impl<'a> Base<'a> {
                     .is_some_and(|r| matches!(r, Role::Supervisor | Role::Admin))
                 {
                     items.push(("/routing", tr.t("nav-routing")));
+                }
+                if principal.and_then(Principal::role).is_some_and(|r| {
+                    matches!(r, Role::FraudAnalyst | Role::Supervisor | Role::Admin)
+                }) {
+                    items.push(("/fraud", tr.t("nav-fraud")));
                 }
                 if admin {
                     items.push(("/admin", tr.t("nav-admin")));

@@ -250,6 +250,8 @@ struct CustomerPage<'a> {
     c: Cardholder,
     address: String,
     cards: String,
+    /// The cardholder's latest authorization decisions (fraud monitoring).
+    fraud: Vec<crate::api::fraud::DecisionView>,
 }
 
 pub async fn customer(
@@ -280,11 +282,19 @@ pub async fn customer(
                 .collect::<Vec<_>>()
                 .join(", ");
             let cards = super::cards::staff_panel(&state, base.tr, &c).await;
+            let fraud = match state.store.cardholder_fraud_decisions(id, 20).await {
+                Ok(found) => found
+                    .iter()
+                    .map(crate::api::fraud::DecisionView::from)
+                    .collect(),
+                Err(err) => return crate::error::ApiError::from(err).into_response(),
+            };
             render(&CustomerPage {
                 base,
                 c,
                 address,
                 cards,
+                fraud,
             })
         }
         Err(err) if err.status == StatusCode::NOT_FOUND => {

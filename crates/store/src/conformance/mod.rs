@@ -6,6 +6,7 @@
 pub mod cards;
 mod directory;
 mod cases;
+mod fraud;
 mod routing;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     idempotency(&*store, &clock).await;
     // Each area's checks, one line each:
     routing::rows_rebuild_the_engine(&*store, &clock).await;
+    fraud::decisions_batches_and_alerts(&*store, &clock).await;
     cards::cards_store(&*store, &clock).await;
     directory::entries_and_scam_reports(&*store, &clock).await;
     cases::cases_and_conversations(&*store, &clock).await;

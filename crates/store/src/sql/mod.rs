@@ -7,6 +7,7 @@ mod cardholders;
 mod cards;
 mod directory;
 mod cases;
+mod fraud;
 mod idempotency;
 mod outbox;
 mod routing;
