@@ -7,11 +7,13 @@
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod error;
+mod ivr;
 mod model;
 mod routing;
 mod sql;
 mod traits;
 
+pub use self::ivr::{IvrCall, IvrStore};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

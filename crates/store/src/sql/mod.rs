@@ -5,6 +5,7 @@
 mod audit;
 mod cardholders;
 mod idempotency;
+mod ivr;
 mod outbox;
 mod routing;
 mod sessions;
