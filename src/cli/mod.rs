@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod ivr;
 mod routing;
 mod serve;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Routing tools: simulate a day of traffic through the routing engine
     #[command(subcommand)]
     Routing(routing::RoutingCommand),
+    /// IVR tools: validate a call flow
+    #[command(subcommand)]
+    Ivr(ivr::IvrCommand),
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -84,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => admin::token(settings, command).await,
         Command::User(command) => admin::user(settings, command).await,
         Command::Routing(command) => routing::run(command),
+        Command::Ivr(command) => ivr::run(command),
         Command::Bench(command) => bench::run(command),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Settings::example_toml());

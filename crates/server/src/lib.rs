@@ -16,6 +16,7 @@ pub mod request_id;
 pub mod secrets;
 pub mod state;
 pub mod switchboard;
+pub mod telephony;
 pub mod ui;
 
 #[cfg(feature = "testing")]
@@ -64,7 +65,9 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         parts.clock.clone(),
         switchboard::RoutingGauges::register(metrics.clone()),
     )?);
+    let telephony = Arc::new(telephony::Telephony::new(&parts.settings, &parts.secrets)?);
     Ok(AppState::new(Inner {
+        telephony,
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
@@ -99,6 +102,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .route("/metrics", get(metrics::handler))
+        .merge(telephony::router())
         .merge(ui::router().layer(middleware::from_fn(ui::remember_lang)))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(

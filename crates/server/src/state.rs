@@ -12,6 +12,7 @@ use crate::i18n::I18n;
 use crate::metrics::Metrics;
 use crate::secrets::Secrets;
 use crate::switchboard::Switchboard;
+use crate::telephony::Telephony;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -26,6 +27,8 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     /// The routing engine (product §4).
     pub switchboard: Arc<Switchboard>,
+    /// The IVR's flows and the TwiML webhook signer (product §5).
+    pub telephony: Arc<Telephony>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }
