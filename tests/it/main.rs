@@ -8,6 +8,7 @@ mod api_errors;
 mod auth;
 mod browser;
 mod cli;
+mod ivr;
 mod operations;
 mod pages;
 mod routing;
