@@ -4,6 +4,7 @@
 //! Every mutation takes [`Effects`]: the outbox events and audit rows it writes in the same
 //! transaction, so an event exists exactly when its change does.
 
+mod cards;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod error;
@@ -14,6 +15,10 @@ mod sql;
 mod traits;
 
 pub use self::ivr::{IvrCall, IvrStore};
+pub use self::cards::{
+    CardAccount, CardRecord, CardStore, CardUpdate, ContactUpdate, Replacement, StoredDocument,
+    card_event,
+};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

@@ -131,6 +131,7 @@ pub trait Store:
     + IdempotencyStore
     + crate::routing::RoutingStore
     + crate::ivr::IvrStore
+    + crate::cards::CardStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

@@ -4,6 +4,7 @@
 //! them in turn.
 
 mod ivr;
+pub mod cards;
 mod routing;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     // Each area's checks, one line each:
     routing::rows_rebuild_the_engine(&*store, &clock).await;
     ivr::calls_survive_and_end(&*store, &clock).await;
+    cards::cards_store(&*store, &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod cardholders;
+mod cards;
 mod idempotency;
 mod ivr;
 mod outbox;
