@@ -497,3 +497,87 @@ async fn a_call_survives_a_restart_mid_call() {
     assert_eq!(session.call.language(), domain::Lang::Es);
     assert!(session.contact.is_some());
 }
+
+#[tokio::test]
+async fn the_simulator_runs_a_flow_as_a_chat_through_the_same_interpreter() {
+    let app = spawn().await;
+    let (staff, csrf) = app.staff_client("agent@example.com").await;
+    let page = staff
+        .get(format!("{}/ivr/simulator", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("value=\"platinum\""), "{html}");
+
+    let started = staff
+        .post(format!("{}/ivr/simulator/start", app.url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("flow", "demo"),
+            ("caller", "platinum"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::OK);
+    let call = started
+        .url()
+        .query()
+        .and_then(|q| q.strip_prefix("call="))
+        .unwrap()
+        .to_owned();
+    assert!(call.starts_with("SIM"), "{call}");
+    let html = started.text().await.unwrap();
+    assert!(html.contains("Thank you for calling"), "{html}");
+
+    let send = |action: &'static str, field: &'static str, value: &'static str| {
+        let staff = staff.clone();
+        let url = format!("{}/ivr/simulator/step", app.url);
+        let form = vec![
+            ("csrf", csrf.clone()),
+            ("call", call.clone()),
+            ("action", action.to_owned()),
+            (field, value.to_owned()),
+        ];
+        async move {
+            let response = staff.post(url).form(&form).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.unwrap()
+        }
+    };
+    send("keys", "keys", "1").await;
+    let html = send("speech", "speech", "rewards").await;
+    assert!(html.contains("“rewards”"), "speech is shown: {html}");
+    // The demo cardholder answers the identity questions; the keys are never shown.
+    send("answer", "keys", "").await;
+    let html = send("answer", "keys", "").await;
+    assert!(!html.contains("37990000004242"), "card digits never shown");
+    let html = send("keys", "keys", "0").await;
+    assert!(html.contains("id=\"destination\""), "{html}");
+    assert!(
+        html.contains(".premium"),
+        "a verified platinum card gets priority: {html}"
+    );
+    assert!(html.contains("Asked for a person"), "{html}");
+    assert!(html.contains("Verified ("), "{html}");
+    assert!(html.contains("Enqueue"), "the TwiML is shown: {html}");
+    // Nothing was queued for real.
+    let session = Provider::new(&app).session(&call).await;
+    assert!(session.contact.is_none());
+    // Bad input is a problem, not a crash.
+    let bad = staff
+        .post(format!("{}/ivr/simulator/step", app.url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("call", call.as_str()),
+            ("action", "keys"),
+            ("keys", "12ab"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(bad.text().await.unwrap().contains("digits, * and #"));
+}

@@ -14,11 +14,11 @@ mod routing;
 mod sql;
 mod traits;
 
-pub use self::ivr::{IvrCall, IvrStore};
 pub use self::cards::{
     CardAccount, CardRecord, CardStore, CardUpdate, ContactUpdate, Replacement, StoredDocument,
     card_event,
 };
+pub use self::ivr::{IvrCall, IvrStore};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

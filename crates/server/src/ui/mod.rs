@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod portal;
 pub mod routing;
+pub mod simulator;
 pub mod staff;
 
 use askama::Template;
@@ -32,6 +33,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/cardholders/{id}", get(staff::customer))
         .route("/console/contacts", get(routing::console))
         .route("/routing", get(routing::dashboard))
+        .route("/ivr/simulator", get(simulator::page))
+        .route("/ivr/simulator/start", post(simulator::start))
+        .route("/ivr/simulator/step", post(simulator::caller_step))
         .route(
             "/portal/login",
             get(portal::login_page).post(portal::login_submit),
@@ -89,6 +93,7 @@ impl<'a> Base<'a> {
                 let mut items = vec![
                     ("/console", tr.t("nav-console")),
                     ("/console/contacts", tr.t("nav-contacts")),
+                    ("/ivr/simulator", tr.t("nav-ivr")),
                 ];
                 if principal
                     .and_then(Principal::role)

@@ -3,8 +3,8 @@
 //! on a fresh PostgreSQL database. Each area's checks live in their own module; `run_all` calls
 //! them in turn.
 
-mod ivr;
 pub mod cards;
+mod ivr;
 mod routing;
 
 use std::sync::Arc;
