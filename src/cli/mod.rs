@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod ivr;
+mod ivr_bench;
 mod routing;
 mod serve;
 
