@@ -235,6 +235,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
     fn section_settings_come_from_the_environment() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("HELPLINE_TELEPHONY__TWIML_AUTH_TOKEN", "from-env");
