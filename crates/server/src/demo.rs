@@ -4,6 +4,7 @@
 //! a range set aside for fiction.
 
 mod agents;
+pub mod cards;
 
 use std::collections::BTreeSet;
 

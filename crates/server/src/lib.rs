@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cards;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -214,6 +215,9 @@ pub async fn launch(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     state.switchboard.load().await?;
+    if state.demo {
+        demo::cards::seed(&state).await?;
+    }
     let workers = CancellationToken::new();
     let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(LogHandler)];
     let dispatcher = Dispatcher {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod cardholders;
+pub mod cards;
 pub mod extract;
 pub mod health;
 pub mod routing;
@@ -81,6 +82,32 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::figures))
         .routes(routes!(routing::agents))
         .routes(routes!(routing::set_skills))
+        .merge(cards_routes())
+}
+
+/// Cards, disputes, rewards and verification (product §2).
+fn cards_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(cards::cardholder_cards))
+        .routes(routes!(cards::my_cards))
+        .routes(routes!(cards::get_card))
+        .routes(routes!(cards::lock))
+        .routes(routes!(cards::unlock))
+        .routes(routes!(cards::activate))
+        .routes(routes!(cards::report))
+        .routes(routes!(cards::replacement))
+        .routes(routes!(cards::set_alerts))
+        .routes(routes!(cards::transactions, cards::record_transaction))
+        .routes(routes!(cards::file_dispute))
+        .routes(routes!(cards::cardholder_disputes))
+        .routes(routes!(cards::dispute_document))
+        .routes(routes!(cards::dispute_step))
+        .routes(routes!(cards::rewards))
+        .routes(routes!(cards::transfer))
+        .routes(routes!(cards::verify))
+        .routes(routes!(cards::verify_integration))
+        .routes(routes!(cards::verify_me))
+        .routes(routes!(cards::change_contact))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,
