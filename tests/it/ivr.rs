@@ -31,6 +31,8 @@ async fn spawn() -> TestApp {
 struct Provider<'a> {
     app: &'a TestApp,
     signer: RequestSigner,
+    /// The caller id sent with every request.
+    from: String,
 }
 
 struct Answer {
@@ -44,6 +46,7 @@ impl Provider<'_> {
         Provider {
             app,
             signer: RequestSigner::new(&token).unwrap(),
+            from: CALLER.to_owned(),
         }
     }
 
@@ -89,7 +92,10 @@ impl Provider<'_> {
 
     async fn start(&self, sid: &str) -> String {
         let answer = self
-            .post("/telephony/twiml/voice", Self::params(sid, &[]))
+            .post(
+                "/telephony/twiml/voice",
+                Self::params(sid, &[("From", &self.from)]),
+            )
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         answer.body
@@ -109,8 +115,10 @@ impl Provider<'_> {
     }
 
     async fn act(&self, sid: &str, extra: &[(&str, &str)]) -> String {
+        let mut extra = extra.to_vec();
+        extra.push(("From", &self.from));
         let answer = self
-            .post("/telephony/twiml/action", Self::params(sid, extra))
+            .post("/telephony/twiml/action", Self::params(sid, &extra))
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         assert!(answer.body.contains("<Response>"), "{}", answer.body);
@@ -580,4 +588,195 @@ async fn the_simulator_runs_a_flow_as_a_chat_through_the_same_interpreter() {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(bad.text().await.unwrap().contains("digits, * and #"));
+}
+
+/// The `i`-th demo cardholder, their first card's number and security code, and their date of
+/// birth keyed the English way (month, day, year).
+async fn demo_caller(app: &TestApp, i: usize) -> (store::Cardholder, String, String, String) {
+    let email = server::demo::demo_cardholder(i, "", None, jiff::Timestamp::UNIX_EPOCH)
+        .unwrap()
+        .email;
+    let holder = app
+        .store
+        .cardholder_by_email(&email)
+        .await
+        .unwrap()
+        .unwrap();
+    let card = server::demo::cards::demo_card_of(i, 0).unwrap();
+    let dob = holder.date_of_birth.clone().unwrap();
+    let (y, rest) = dob.split_once('-').unwrap();
+    let (m, d) = rest.split_once('-').unwrap();
+    (
+        holder,
+        card.pan.reveal().to_owned(),
+        card.security_code.reveal().to_owned(),
+        format!("{m}{d}{y}"),
+    )
+}
+
+/// Reports the first card of demo cardholder `i` by phone, calling from their number on file;
+/// `shipping` is the key pressed at the shipping question. Returns the last TwiML.
+async fn report_stolen(
+    app: &TestApp,
+    i: usize,
+    sid: &str,
+    shipping: &str,
+) -> (String, String, store::Cardholder) {
+    let (holder, number, _, dob) = demo_caller(app, i).await;
+    let mut provider = Provider::new(app);
+    provider.from = holder.phone.clone().unwrap();
+    provider.start(sid).await;
+    provider.press(sid, "1").await;
+    provider.press(sid, "1").await;
+    let asked = provider.press(sid, &number).await;
+    assert!(asked.contains("birth"), "{asked}");
+    let loss = provider.press(sid, &dob).await;
+    assert!(
+        loss.contains("lost or stolen"),
+        "verified, asked what happened: {loss}"
+    );
+    provider.press(sid, "2").await;
+    let mut twiml = provider.press(sid, shipping).await;
+    if shipping == "3" {
+        provider.press(sid, "1").await;
+        twiml = provider
+            .say(sid, "Hotel Example, 1 Rue de Rivoli, Paris, France")
+            .await;
+    }
+    let told = twiml.clone();
+    for _ in 0..4 {
+        if queue_of(&twiml).is_some() {
+            break;
+        }
+        twiml = provider.press(sid, "1").await;
+    }
+    let queue = queue_of(&twiml).unwrap_or_else(|| panic!("{told}\n{twiml}"));
+    assert!(queue.starts_with("lost_or_stolen.en."), "{queue}");
+    let row = app.store.ivr_call(sid).await.unwrap().unwrap();
+    assert!(
+        !row.state.contains(&number),
+        "the card number is not in the call state"
+    );
+    (told, number, holder)
+}
+
+#[tokio::test]
+async fn a_verified_caller_reports_a_stolen_card_against_the_cards_store() {
+    let app = spawn().await;
+    // Expedited to the address on file: blocked at once, replacement issued and ordered.
+    let (told, number, holder) = report_stolen(&app, 3, "CAstolen", "2").await;
+    assert!(
+        told.contains("blocked and recorded as stolen") && told.contains("reference number is R"),
+        "the caller hears the replacement reference: {told}"
+    );
+    let cards = app.store.cards_for(holder.id).await.unwrap();
+    let old = cards
+        .iter()
+        .find(|c| number.ends_with(&c.card.last4.to_string()))
+        .unwrap();
+    assert!(
+        old.card.state.is_terminal(),
+        "blocked at once: {:?}",
+        old.card.state
+    );
+    let order = app
+        .store
+        .replacement_order(old.card.id)
+        .await
+        .unwrap()
+        .expect("replacement ordered");
+    assert_eq!(order.shipping, cards::ShippingOption::Expedited);
+    let session = Provider::new(&app).session("CAstolen").await;
+    let context = session.call.context();
+    assert!(context.identity.level >= ivr::VerificationLevel::Basic);
+    assert!(
+        context
+            .outcomes
+            .iter()
+            .any(|o| matches!(o, ivr::Outcome::LostOrStolenReported { .. })),
+        "{:?}",
+        context.outcomes
+    );
+
+    // Global delivery sends the card elsewhere, which needs strong verification: the card is
+    // blocked at once and a person checks the address and orders the courier.
+    let mut other = 4;
+    while demo_caller(&app, other).await.0.phone.is_none() {
+        other += 1;
+    }
+    let (_, number, holder) = report_stolen(&app, other, "CAglobal", "3").await;
+    let cards = app.store.cards_for(holder.id).await.unwrap();
+    let old = cards
+        .iter()
+        .find(|c| number.ends_with(&c.card.last4.to_string()))
+        .unwrap();
+    assert!(
+        cards::can_authorize(&old.card, app.state.clock.now()).is_err(),
+        "blocked at once: {:?}",
+        old.card.state
+    );
+    let session = Provider::new(&app).session("CAglobal").await;
+    assert_eq!(
+        session.call.context().cause,
+        Some(ivr::Cause::ServiceFailed)
+    );
+}
+
+#[tokio::test]
+async fn verification_balance_and_rewards_come_from_the_cards_store_and_premium_gets_priority() {
+    let app = spawn().await;
+    let provider = Provider::new(&app);
+    let (holder, number, code, _) = demo_caller(&app, 3).await;
+    let sid = "CArewards";
+    provider.start(sid).await;
+    provider.press(sid, "1").await;
+    provider.press(sid, "6").await;
+    provider.press(sid, &number).await;
+    let heard = provider.press(sid, &code).await;
+    let points = app
+        .store
+        .card_accounts_for(holder.id)
+        .await
+        .unwrap()
+        .first()
+        .unwrap()
+        .rewards_balance;
+    let spoken = points.to_string();
+    let grouped = heard.replace(',', "");
+    assert!(
+        grouped.contains(&spoken),
+        "the rewards balance ({points}) is read out: {heard}"
+    );
+    let twiml = provider.press(sid, "1").await;
+    let queue = queue_of(&twiml).unwrap_or_else(|| panic!("{twiml}"));
+    assert_eq!(queue, "rewards.en.premium", "a verified platinum card");
+    let contact = provider.session(sid).await.contact.unwrap();
+    let status = app.state.switchboard.contact(contact).await.unwrap();
+    assert_eq!(status.tier, domain::Tier::Platinum);
+
+    // Wrong security codes: three failures lock phone verification for the cardholder.
+    let sid = "CAwrong";
+    provider.start(sid).await;
+    provider.press(sid, "1").await;
+    provider.press(sid, "6").await;
+    provider.press(sid, &number).await;
+    let wrong = if code == "0000" { "1111" } else { "0000" };
+    let mut twiml = String::new();
+    for _ in 0..4 {
+        twiml = provider.press(sid, wrong).await;
+        if queue_of(&twiml).is_some() {
+            break;
+        }
+    }
+    assert!(queue_of(&twiml).is_some(), "{twiml}");
+    let session = app
+        .store
+        .verification_session(holder.id, domain::Channel::Phone)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        session.failures() >= 1,
+        "failures are recorded on the cardholder"
+    );
 }

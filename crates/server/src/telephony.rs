@@ -616,14 +616,414 @@ async fn perform(
                 EffectResult::Failed
             }
         },
-        // The cards store (verification, report lost, activation, balance, rewards) is not on
-        // this branch yet: the caller goes to a person, who has the same tools.
-        Effect::CheckFactor { .. }
-        | Effect::ReportLostOrStolen { .. }
-        | Effect::ActivateCard { .. }
-        | Effect::FetchBalance { .. }
-        | Effect::FetchRewards { .. } => EffectResult::Failed,
+        Effect::CheckFactor {
+            card,
+            caller,
+            answer,
+            passed,
+        } => check_factor(state, call_sid, card.as_ref(), caller, answer, passed, now)
+            .await
+            .unwrap_or_else(|err| failed(&err)),
+        Effect::ReportLostOrStolen {
+            card,
+            loss,
+            shipping,
+        } => report_lost(state, call_sid, card, *loss, shipping, now)
+            .await
+            .unwrap_or_else(|err| failed(&err)),
+        Effect::ActivateCard { card, pin } => {
+            let result = async {
+                let record = crate::cards::load_card(state, card.id).await?;
+                crate::cards::require_verified(
+                    state,
+                    record.card.cardholder_id,
+                    Channel::Phone,
+                    cards::Action::ActivateCard,
+                )
+                .await?;
+                let audit = card_audit(now, call_sid, "card.activate", &record);
+                crate::cards::activate(state, card.id, pin.expose(), audit).await
+            }
+            .await;
+            result.map_or_else(|err| failed(&err), |_| EffectResult::CardActivated)
+        }
+        Effect::FetchBalance { card } => balance(state, call_sid, card, now)
+            .await
+            .unwrap_or_else(|err| failed(&err)),
+        Effect::FetchRewards { card } => rewards(state, call_sid, card, now)
+            .await
+            .unwrap_or_else(|err| failed(&err)),
     }
+}
+
+/// An effect the cards service refused or could not do: the caller goes to a person.
+fn failed(err: &ApiError) -> EffectResult {
+    tracing::info!(
+        code = err.code,
+        "IVR self-service not done; the caller goes to a person"
+    );
+    EffectResult::Failed
+}
+
+fn card_audit(
+    at: Timestamp,
+    call_sid: &str,
+    action: &str,
+    record: &store::CardRecord,
+) -> AuditRecord {
+    system_audit(
+        at,
+        action,
+        format!("card:{}", record.card.id),
+        serde_json::json!({
+            "cardholder_id": record.card.cardholder_id,
+            "channel": "phone",
+            "call": call_sid,
+        }),
+    )
+}
+
+fn card_ref(record: &store::CardRecord) -> ivr::CardRef {
+    ivr::CardRef {
+        id: record.card.id,
+        last4: record.card.last4.to_string(),
+    }
+}
+
+fn level_of(level: cards::verification::Level) -> VerificationLevel {
+    match level {
+        cards::verification::Level::None => VerificationLevel::None,
+        cards::verification::Level::Basic => VerificationLevel::Basic,
+        cards::verification::Level::Strong => VerificationLevel::Strong,
+    }
+}
+
+/// One identity factor, checked by the cards service as soon as it is keyed. The card number
+/// finds the card (and so the cardholder); every other answer is a verification attempt on the
+/// cardholder's phone channel, whose failures and 30-minute lock outlive the call.
+async fn check_factor(
+    state: &AppState,
+    call_sid: &str,
+    card: Option<&ivr::CardRef>,
+    caller: &str,
+    answer: &ivr::FactorAnswer,
+    passed: &[ivr::Factor],
+    now: Timestamp,
+) -> Result<EffectResult, ApiError> {
+    use cards::verification::Outcome as Verified;
+    use ivr::{Factor, FactorCheck};
+    let checked = |check| Ok(EffectResult::FactorChecked(check));
+    let value = answer.value.expose();
+    if answer.factor == Factor::CardNumber {
+        let Ok(pan) = cards::Pan::parse(value) else {
+            return checked(FactorCheck::Mismatch);
+        };
+        let Some(record) = crate::cards::card_by_number(state, &pan)
+            .await?
+            .filter(|r| crate::cards::is_usable(&r.card))
+        else {
+            return checked(FactorCheck::Mismatch);
+        };
+        let session =
+            crate::cards::session(state, record.card.cardholder_id, Channel::Phone).await?;
+        if session.locked_until(now).is_some() {
+            return checked(FactorCheck::Locked);
+        }
+        return checked(FactorCheck::Passed {
+            card: Some(card_ref(&record)),
+            tier: Some(record.card.tier),
+            level: VerificationLevel::None,
+        });
+    }
+    // Every other factor is checked against the cardholder of the card keyed first.
+    let Some(card) = card else {
+        return checked(FactorCheck::Mismatch);
+    };
+    let record = crate::cards::load_card(state, card.id).await?;
+    let Some(holder) = state
+        .store
+        .cardholder_by_id(record.card.cardholder_id)
+        .await?
+    else {
+        return checked(FactorCheck::Mismatch);
+    };
+    let mut answers = cards::Answers::default();
+    match answer.factor {
+        Factor::CardNumber => {}
+        Factor::SecurityCode => {
+            let Ok(code) = cards::SecurityCode::parse(value) else {
+                return checked(FactorCheck::Mismatch);
+            };
+            // The number was keyed earlier in the call and not kept: decrypt it for this check.
+            let keys = crate::cards::keys(state)?;
+            let pan = keys
+                .decrypt_pan(record.card.id, &record.pan_encrypted)
+                .map_err(|e| ApiError::internal(&e))?;
+            answers.card = Some((pan, code));
+        }
+        Factor::DateOfBirth => match value.parse() {
+            Ok(date) => answers.date_of_birth = Some(date),
+            Err(_) => return checked(FactorCheck::Mismatch),
+        },
+        Factor::Postcode => answers.postcode = Some(value.to_owned()),
+        Factor::PhoneOnFile => answers.phone = Some(value.to_owned()),
+        Factor::TaxIdLast4 => answers.tax_id_last4 = Some(value.to_owned()),
+    }
+    // The first attempt of this call starts a new conversation: earlier calls' answers do not
+    // count (their failures and locks do). The caller id counts as the phone on file when it
+    // is that number (never as a wrong answer: callers may ring from any phone).
+    let first = passed.iter().all(|f| *f == Factor::CardNumber);
+    let caller_id = cards::PhoneNumber::parse(caller).ok();
+    let on_file = holder
+        .phone
+        .as_deref()
+        .and_then(|p| cards::PhoneNumber::parse(p).ok());
+    if first && answers.phone.is_none() && caller_id.is_some() && caller_id == on_file {
+        answers.phone = Some(caller.to_owned());
+    }
+    let audit = system_audit(
+        now,
+        "verification.attempt",
+        format!("cardholder:{}", holder.id),
+        serde_json::json!({"channel": "phone", "factor": answer.factor, "call": call_sid}),
+    );
+    let (session, outcome) =
+        crate::cards::verify(state, &holder, Channel::Phone, &answers, first, audit).await?;
+    checked(match outcome {
+        Verified::Passed { passed, .. } if passed.is_empty() => FactorCheck::Mismatch,
+        Verified::Passed { .. } => FactorCheck::Passed {
+            card: Some(card_ref(&record)),
+            tier: Some(record.card.tier),
+            level: level_of(session.level(now)),
+        },
+        Verified::Failed { .. } => FactorCheck::Mismatch,
+        Verified::Locked { .. } => FactorCheck::Locked,
+    })
+}
+
+/// A country named at the end of an address said aloud (or its ISO code).
+fn country_named(name: &str) -> Option<domain::Country> {
+    let name = name.trim().to_lowercase();
+    let code = match name.as_str() {
+        "france" | "francia" => "FR",
+        "spain" | "españa" | "espana" => "ES",
+        "mexico" | "méxico" => "MX",
+        "germany" | "alemania" => "DE",
+        "italy" | "italia" => "IT",
+        "united kingdom" | "uk" | "england" | "reino unido" | "inglaterra" => "GB",
+        "japan" | "japón" | "japon" => "JP",
+        "canada" | "canadá" => "CA",
+        "australia" => "AU",
+        "india" => "IN",
+        "portugal" => "PT",
+        "united states" | "usa" | "estados unidos" => "US",
+        other => other,
+    };
+    code.parse().ok()
+}
+
+/// "Hotel Example, 1 Rue de Rivoli, Paris, France" → lines, city, country.
+fn spoken_address(text: &str) -> Option<cards::Address> {
+    let parts: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let (country, rest) = parts.split_last()?;
+    let (city, lines) = rest.split_last()?;
+    if lines.is_empty() {
+        return None;
+    }
+    cards::Address::try_from(cards::AddressFields {
+        lines: lines.iter().map(|l| (*l).to_owned()).collect(),
+        city: (*city).to_owned(),
+        region: String::new(),
+        postcode: String::new(),
+        country: country_named(country)?,
+    })
+    .ok()
+}
+
+/// Reports the card through the cards service: blocked at once, replacement issued and ordered.
+async fn report_lost(
+    state: &AppState,
+    call_sid: &str,
+    card: &ivr::CardRef,
+    loss: ivr::Loss,
+    shipping: &Shipping,
+    now: Timestamp,
+) -> Result<EffectResult, ApiError> {
+    use cards::replacement::Destination as To;
+    let record = crate::cards::load_card(state, card.id).await?;
+    let holder = record.card.cardholder_id;
+    crate::cards::require_verified(
+        state,
+        holder,
+        Channel::Phone,
+        cards::Action::ReportLostOrStolen,
+    )
+    .await?;
+    let audit = card_audit(now, call_sid, "card.report_lost", &record);
+    let strong = crate::cards::require_verified(
+        state,
+        holder,
+        Channel::Phone,
+        cards::Action::ReplaceToNewAddress,
+    )
+    .await
+    .is_ok();
+    let loss = match loss {
+        ivr::Loss::Lost => cards::Loss::Lost,
+        ivr::Loss::Stolen => cards::Loss::Stolen,
+    };
+    let request = match shipping {
+        Shipping::Standard => cards::ReplacementRequest {
+            shipping: cards::ShippingOption::Standard,
+            destination: To::AddressOnFile,
+        },
+        Shipping::Expedited => cards::ReplacementRequest {
+            shipping: cards::ShippingOption::Expedited,
+            destination: To::AddressOnFile,
+        },
+        Shipping::Global {
+            destination,
+            address,
+        } => match spoken_address(address).filter(|_| strong) {
+            Some(address) => cards::ReplacementRequest {
+                shipping: cards::ShippingOption::Global,
+                destination: To::Elsewhere {
+                    place: match destination {
+                        ivr::Destination::Hotel => cards::replacement::PlaceKind::Hotel,
+                        ivr::Destination::Embassy => cards::replacement::PlaceKind::Embassy,
+                        ivr::Destination::Other => cards::replacement::PlaceKind::Other,
+                    },
+                    address,
+                },
+            },
+            None => {
+                // An address the IVR cannot read, or a caller not verified strongly enough to
+                // send a card elsewhere: block the card at once; a person checks the address
+                // and orders the global delivery.
+                crate::cards::change_state(
+                    state,
+                    card.id,
+                    crate::cards::StateChange::Lock,
+                    cards::Actor::Cardholder,
+                    audit,
+                )
+                .await?;
+                return Ok(EffectResult::Failed);
+            }
+        },
+    };
+    let reported = crate::cards::report_lost(
+        state,
+        card.id,
+        loss,
+        cards::Actor::Cardholder,
+        Some(request),
+        audit,
+    )
+    .await?;
+    let Some((new_card, order)) = reported.replacement else {
+        return Ok(EffectResult::Failed);
+    };
+    let (earliest, latest) = match order.window {
+        cards::DeliveryWindow::BusinessDays { first, last, .. } => (first, last),
+        cards::DeliveryWindow::Hours { earliest, latest } => (
+            jiff::tz::TimeZone::UTC.to_datetime(earliest).date(),
+            jiff::tz::TimeZone::UTC.to_datetime(latest).date(),
+        ),
+    };
+    Ok(EffectResult::LostOrStolenReported {
+        // The replacement card's last four identify the order to a person.
+        case_reference: format!("R-{}", new_card.last4),
+        delivery: ivr::DeliveryWindow { earliest, latest },
+    })
+}
+
+/// The account's balance (posted and pending charges less credits on its cards) and the
+/// latest credit as the last payment.
+async fn balance(
+    state: &AppState,
+    call_sid: &str,
+    card: &ivr::CardRef,
+    now: Timestamp,
+) -> Result<EffectResult, ApiError> {
+    let record = crate::cards::load_card(state, card.id).await?;
+    crate::cards::require_verified(
+        state,
+        record.card.cardholder_id,
+        Channel::Phone,
+        cards::Action::ViewAccount,
+    )
+    .await?;
+    let account = state
+        .store
+        .card_account(record.card.account_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("card.no_account", "The card's account is gone."))?;
+    let mut total = domain::Money::new(0, account.currency);
+    let mut last_payment: Option<ivr::Payment> = None;
+    for holder_card in state.store.cards_for(record.card.cardholder_id).await? {
+        if holder_card.card.account_id != account.id {
+            continue;
+        }
+        let txs = state
+            .store
+            .transactions_for_card(holder_card.card.id, None, None, 10_000)
+            .await?;
+        for tx in txs {
+            if tx.amount.currency != account.currency
+                || matches!(tx.status, cards::transactions::TransactionStatus::Declined)
+            {
+                continue;
+            }
+            total = total.checked_add(tx.amount).unwrap_or(total);
+            if tx.amount.minor < 0 {
+                let date = jiff::tz::TimeZone::UTC.to_datetime(tx.at).date();
+                if last_payment.is_none_or(|p| p.date < date) {
+                    last_payment = Some(ivr::Payment {
+                        amount: domain::Money::new(-tx.amount.minor, account.currency),
+                        date,
+                    });
+                }
+            }
+        }
+    }
+    state
+        .store
+        .append_audit(&[card_audit(now, call_sid, "card.balance.view", &record)])
+        .await?;
+    Ok(EffectResult::Balance {
+        balance: total,
+        last_payment,
+    })
+}
+
+async fn rewards(
+    state: &AppState,
+    call_sid: &str,
+    card: &ivr::CardRef,
+    now: Timestamp,
+) -> Result<EffectResult, ApiError> {
+    let record = crate::cards::load_card(state, card.id).await?;
+    crate::cards::require_verified(
+        state,
+        record.card.cardholder_id,
+        Channel::Phone,
+        cards::Action::ViewAccount,
+    )
+    .await?;
+    let points = state
+        .store
+        .rewards_ledger_sum(record.card.account_id)
+        .await?;
+    state
+        .store
+        .append_audit(&[card_audit(now, call_sid, "rewards.view", &record)])
+        .await?;
+    Ok(EffectResult::Rewards { points })
 }
 
 /// Free speech → department (product §7). SEAM: the intent classifier replaces this once it
