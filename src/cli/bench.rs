@@ -8,6 +8,7 @@ use super::{chat, routing};
 use super::{intent, routing};
 use server::config::Settings;
 use super::{fraud, routing};
+use super::{ivr_bench, routing};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -31,6 +32,9 @@ pub enum BenchCommand {
     /// Fraud decisions over HTTP on loopback with wrk: requests/s and p50/p99/p99.9 latency,
     /// every decision durably stored (build with --release for real figures)
     FraudHttp(fraud::HttpBenchArgs),
+    /// Step latency of the IVR's TwiML webhooks (request in → TwiML out) with 2,000 calls at
+    /// once from this process against a `helpline serve` on loopback; build with --release
+    Ivr(ivr_bench::IvrBenchArgs),
 }
 
 pub fn run(settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
@@ -42,5 +46,6 @@ pub fn run(settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Intent(args) => intent::bench(settings, args),
         BenchCommand::Fraud(args) => fraud::bench(args),
         BenchCommand::FraudHttp(args) => fraud::bench_http(args),
+        BenchCommand::Ivr(args) => ivr_bench::run(args),
     }
 }

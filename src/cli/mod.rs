@@ -7,6 +7,8 @@ mod directory;
 mod chat;
 mod intent;
 mod fraud;
+mod ivr;
+mod ivr_bench;
 mod routing;
 mod serve;
 
@@ -64,6 +66,8 @@ enum Command {
     Intent(intent::IntentCommand),
     /// Fraud tools: replay a labelled file through the fraud engine and evaluate it
     Fraud(fraud::FraudCommand),
+    /// IVR tools: validate a call flow
+    Ivr(ivr::IvrCommand),
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -97,6 +101,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => admin::user(settings, command).await,
         Command::Routing(command) => routing::run(command),
         Command::Fraud(command) => fraud::run(command),
+        Command::Ivr(command) => ivr::run(command),
         Command::Bench(command) => bench::run(command),
         Command::Directory(command) => directory::run(settings, command).await,
         Command::Intent(command) => intent::run(settings, command),

@@ -15,6 +15,7 @@ mod cli;
 mod directory;
 mod intent;
 mod fraud;
+mod ivr;
 mod operations;
 mod pages;
 mod routing;

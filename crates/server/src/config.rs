@@ -214,11 +214,15 @@ impl Settings {
 }
 
 /// Whether an environment key (after `HELPLINE_`) addresses a setting: a top-level value or a
-/// section's key.
+/// section's key. The key may come already split (`telephony.twiml_auth_token`: figment maps
+/// keys before it filters them) or as written (`TELEPHONY__TWIML_AUTH_TOKEN`).
 fn names_a_setting(key: &str) -> bool {
     let key = key.to_lowercase();
     match key.split_once("__") {
         Some((section, _)) => ["server", "auth", "log", "telephony", "cases"].contains(&section),
+    let key = key.to_lowercase().replace("__", ".");
+    match key.split_once('.') {
+        Some((section, _)) => ["server", "auth", "log", "telephony"].contains(&section),
         None => ["data_dir", "database_url"].contains(&key.as_str()),
     }
 }
@@ -236,6 +240,19 @@ mod tests {
     fn the_example_file_is_valid_and_matches_the_defaults() {
         let parsed: Settings = toml::from_str(Settings::example_toml()).expect("example parses");
         assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+    fn section_settings_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HELPLINE_TELEPHONY__TWIML_AUTH_TOKEN", "from-env");
+            jail.set_env("HELPLINE_SERVER__PUBLIC_URL", "https://help.example.com");
+            let s = Settings::load(None, &Overrides::default()).expect("settings");
+            assert_eq!(s.telephony.twiml_auth_token, "from-env");
+            assert_eq!(s.server.public_url, "https://help.example.com");
+            Ok(())
+        });
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod request_id;
 pub mod secrets;
 pub mod state;
 pub mod switchboard;
+pub mod telephony;
 pub mod ui;
 
 #[cfg(feature = "testing")]
@@ -82,6 +83,8 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         parts.settings.fraud.clone(),
     )?);
         fraud,
+    let telephony = Arc::new(telephony::Telephony::new(&parts.settings, &parts.secrets)?);
+        telephony,
         store: parts.store,
         clock: parts.clock,
         secrets: parts.secrets,
@@ -117,6 +120,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .route("/metrics", get(metrics::handler))
+        .merge(telephony::router())
         .merge(ui::router().layer(middleware::from_fn(ui::remember_lang)))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(

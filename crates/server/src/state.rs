@@ -13,6 +13,7 @@ use crate::i18n::I18n;
 use crate::metrics::Metrics;
 use crate::secrets::Secrets;
 use crate::switchboard::Switchboard;
+use crate::telephony::Telephony;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -35,6 +36,8 @@ pub struct Inner {
     pub intent: Arc<intent::Classifier>,
     /// The fraud engine and its decision writer (product §6).
     pub fraud: Arc<FraudMonitor>,
+    /// The IVR's flows and the TwiML webhook signer (product §5).
+    pub telephony: Arc<Telephony>,
     /// Demo mode: the login pages show the demo password.
     pub demo: bool,
 }

@@ -123,6 +123,8 @@ pub struct ContactCard {
     /// Connected contacts only.
     #[schema(value_type = Option<String>)]
     pub answered_at: Option<Timestamp>,
+    /// What the contact's channel learned before routing (e.g. the IVR), for the agent.
+    pub notes: Vec<String>,
 }
 
 /// An agent's console: presence, offers with their countdown, contacts in hand.
@@ -239,6 +241,17 @@ impl Switchboard {
         entry: ContactEntry,
         audit: Vec<AuditRecord>,
     ) -> Result<Entered, ApiError> {
+        self.enter_with_notes(entry, Vec::new(), audit).await
+    }
+
+    /// [`Switchboard::enter`] with notes the agent sees on the offer (what the IVR learned:
+    /// verification, what the caller said, self-service done), so they need not ask again.
+    pub async fn enter_with_notes(
+        &self,
+        entry: ContactEntry,
+        notes: Vec<String>,
+        audit: Vec<AuditRecord>,
+    ) -> Result<Entered, ApiError> {
         let id = entry.id;
         let mut contact = NewContact::new(
             id,
@@ -260,6 +273,7 @@ impl Switchboard {
             "context_id": entry.context_id,
             "channel": entry.channel,
             "cardholder_id": entry.cardholder,
+            "notes": notes,
         });
         if let Some(manager) = contact.relationship_manager
             && self.engine.lock().await.agent(manager).is_none()
@@ -613,6 +627,10 @@ fn contact_card(engine: &Engine, id: ContactId, now: Timestamp) -> Option<Contac
         expires_at,
         seconds_left: expires_at.map(|at| at.duration_since(now).as_secs().max(0)),
         answered_at,
+        notes: context
+            .get("notes")
+            .and_then(|n| serde_json::from_value(n.clone()).ok())
+            .unwrap_or_default(),
     })
 }
 

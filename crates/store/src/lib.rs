@@ -11,6 +11,7 @@ pub mod conformance;
 mod directory;
 mod error;
 mod fraud;
+mod ivr;
 mod model;
 mod routing;
 mod sql;
@@ -24,6 +25,7 @@ pub use self::directory::{DirectoryStore, Moderation, ScamReport, StoredEntry, U
 pub use self::fraud::{
     AlertStatus, FraudAlert, FraudBatch, FraudDecisionRecord, FraudLabel, FraudStore,
 };
+pub use self::ivr::{IvrCall, IvrStore};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

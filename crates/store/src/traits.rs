@@ -131,6 +131,7 @@ pub trait Store:
     + IdempotencyStore
     + crate::routing::RoutingStore
     + crate::fraud::FraudStore
+    + crate::ivr::IvrStore
     + crate::cards::CardStore
     + crate::directory::DirectoryStore
     + crate::cases::CaseStore

@@ -9,6 +9,7 @@ pub mod chat;
 pub mod fraud;
 pub mod portal;
 pub mod routing;
+pub mod simulator;
 pub mod staff;
 
 use askama::Template;
@@ -40,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/chat/{id}", get(chat::agent_pane))
         .route("/fraud", get(fraud::queue))
         .route("/fraud/alerts/{id}/action", post(fraud::action))
+        .route("/ivr/simulator", get(simulator::page))
+        .route("/ivr/simulator/start", post(simulator::start))
+        .route("/ivr/simulator/step", post(simulator::caller_step))
         .route(
             "/portal/login",
             get(portal::login_page).post(portal::login_submit),
@@ -123,6 +127,7 @@ impl<'a> Base<'a> {
                 let mut items = vec![
                     ("/console", tr.t("nav-console")),
                     ("/console/contacts", tr.t("nav-contacts")),
+                    ("/ivr/simulator", tr.t("nav-ivr")),
                 ];
                 if principal
                     .and_then(Principal::role)

@@ -76,6 +76,7 @@ struct ContactLine {
     cardholder: Option<String>,
     waited: String,
     seconds_left: Option<i64>,
+    notes: Vec<String>,
 }
 
 impl ContactLine {
@@ -99,6 +100,7 @@ impl ContactLine {
                     .as_secs_f64(),
             ),
             seconds_left: card.seconds_left,
+            notes: card.notes.clone(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod cards;
 mod directory;
 mod cases;
 mod fraud;
+mod ivr;
 mod routing;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     // Each area's checks, one line each:
     routing::rows_rebuild_the_engine(&*store, &clock).await;
     fraud::decisions_batches_and_alerts(&*store, &clock).await;
+    ivr::calls_survive_and_end(&*store, &clock).await;
     cards::cards_store(&*store, &clock).await;
     directory::entries_and_scam_reports(&*store, &clock).await;
     cases::cases_and_conversations(&*store, &clock).await;

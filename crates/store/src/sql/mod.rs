@@ -9,6 +9,7 @@ mod directory;
 mod cases;
 mod fraud;
 mod idempotency;
+mod ivr;
 mod outbox;
 mod routing;
 mod sessions;
