@@ -4,6 +4,7 @@
 //! Every mutation takes [`Effects`]: the outbox events and audit rows it writes in the same
 //! transaction, so an event exists exactly when its change does.
 
+mod appointments;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod error;
@@ -12,6 +13,9 @@ mod routing;
 mod sql;
 mod traits;
 
+pub use self::appointments::{
+    AppointmentStore, Cancellation, REMINDER_TOPIC, StoredAppointment, appointment_subject,
+};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

@@ -130,6 +130,7 @@ pub trait Store:
     + OutboxStore
     + IdempotencyStore
     + crate::routing::RoutingStore
+    + crate::appointments::AppointmentStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

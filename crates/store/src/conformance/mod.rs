@@ -3,6 +3,7 @@
 //! on a fresh PostgreSQL database. Each area's checks live in their own module; `run_all` calls
 //! them in turn.
 
+mod appointments;
 mod routing;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     idempotency(&*store, &clock).await;
     // Each area's checks, one line each:
     routing::rows_rebuild_the_engine(&*store, &clock).await;
+    appointments::seats_are_unique_and_changes_retire_reminders(store.clone(), &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {
