@@ -2,6 +2,7 @@
 //! which is generated from the handlers' annotations.
 
 pub mod admin;
+pub mod appointments;
 pub mod audit;
 pub mod cardholders;
 pub mod extract;
@@ -81,6 +82,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::figures))
         .routes(routes!(routing::agents))
         .routes(routes!(routing::set_skills))
+        .routes(routes!(appointments::centres))
+        .routes(routes!(appointments::slots))
+        .routes(routes!(appointments::list, appointments::create))
+        .routes(routes!(appointments::get))
+        .routes(routes!(appointments::reschedule))
+        .routes(routes!(appointments::cancel_one))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,
