@@ -2,6 +2,7 @@
 //! in `/assets/app.js`. Every string comes from the message catalogs.
 
 pub mod admin;
+pub mod appointments;
 pub mod assets;
 pub mod portal;
 pub mod routing;
@@ -42,6 +43,23 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tokens", post(admin::create_token))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/assets/{*path}", get(assets::serve))
+        .route(
+            "/portal/appointments",
+            get(appointments::portal_page).post(appointments::portal_book),
+        )
+        .route(
+            "/portal/appointments/{id}/cancel",
+            post(appointments::portal_cancel),
+        )
+        .route(
+            "/console/cardholders/{id}/appointments",
+            get(appointments::console_page).post(appointments::console_book),
+        )
+        .route(
+            "/console/cardholders/{id}/appointments/{appointment}/cancel",
+            post(appointments::console_cancel),
+        )
+        .route("/console/appointments", get(appointments::day_page))
 }
 
 /// Which navigation a page shows.
@@ -89,6 +107,7 @@ impl<'a> Base<'a> {
                 let mut items = vec![
                     ("/console", tr.t("nav-console")),
                     ("/console/contacts", tr.t("nav-contacts")),
+                    ("/console/appointments", tr.t("nav-appointments")),
                 ];
                 if principal
                     .and_then(Principal::role)
@@ -101,7 +120,10 @@ impl<'a> Base<'a> {
                 }
                 items
             }
-            Area::Cardholder => vec![("/portal", tr.t("nav-portal"))],
+            Area::Cardholder => vec![
+                ("/portal", tr.t("nav-portal")),
+                ("/portal/appointments", tr.t("nav-appointments")),
+            ],
         };
         let languages = state
             .i18n
