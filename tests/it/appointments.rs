@@ -649,3 +649,29 @@ async fn a_platinum_cardholder_books_and_cancels_in_a_real_browser() {
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_has_appointments_a_week_ahead_at_every_centre() {
+    let (app, _clock) = app_at("2026-03-02T12:00:00Z").await;
+    let token = app.token(Role::Agent).await;
+    let http = reqwest::Client::new();
+    // Monday 2026-03-09 is a week ahead and an open day everywhere.
+    for centre in ["nyc", "la", "chicago"] {
+        let (status, day) = json_of(
+            http.get(format!(
+                "{}/api/v1/appointments?centre={centre}&date=2026-03-09",
+                app.url
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{day}");
+        let day = day.as_array().unwrap();
+        assert!(!day.is_empty(), "{centre}");
+        assert!(day.iter().all(|a| a["status"] == "booked"));
+    }
+    app.stop().await;
+}

@@ -4,6 +4,7 @@
 //! a range set aside for fiction.
 
 mod agents;
+mod appointments;
 
 use std::collections::BTreeSet;
 
@@ -275,6 +276,7 @@ pub async fn seed(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<See
             .await?;
     }
     agents::seed(store, &premium_managers, now).await?;
+    appointments::seed(store, now).await?;
     Ok(Seeded {
         staff: DEMO_STAFF.len(),
         cardholders: DEMO_CARDHOLDERS,
