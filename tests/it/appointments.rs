@@ -226,6 +226,18 @@ async fn rescheduling_and_cancelling_retire_reminders() {
     assert_eq!(status, StatusCode::CREATED, "{booked}");
     assert_eq!(booked["booked_by"], "cardholder");
     let first = booked["id"].as_str().unwrap().to_owned();
+    // The same time again (a double-click): refused, one seat per person.
+    let (status, problem) = json_of(
+        post(
+            "/api/v1/appointments",
+            json!({"centre": "nyc", "start": TUESDAY_NINE}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "appointment.already_booked");
     // Booked 26 h ahead: reminders 24 h and 2 h before.
     let due: Vec<Value> = undelivered_reminders(&app, &first)
         .await

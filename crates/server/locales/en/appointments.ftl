@@ -36,6 +36,7 @@ appointments-too-soon = That time has passed or starts too soon; book at least t
 appointments-too-far = That time is too far ahead; book at most 60 days ahead.
 appointments-no-such-slot = That time is not available at this centre; pick one from the list.
 appointments-already-cancelled = That appointment was already cancelled.
+appointments-already-booked = There is already an appointment at that time; see the list below.
 appointments-bad-date = That date cannot be shown; pick another date.
 appointments-audited = Viewing a centre's day is recorded in the audit log.
 customer-appointments = Appointments at a service centre

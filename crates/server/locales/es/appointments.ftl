@@ -36,6 +36,7 @@ appointments-too-soon = Esa hora ya ha pasado o es demasiado pronto; reserve con
 appointments-too-far = Esa hora está demasiado lejos; reserve como máximo con 60 días de antelación.
 appointments-no-such-slot = Esa hora no está disponible en este centro; elija una de la lista.
 appointments-already-cancelled = Esa cita ya estaba cancelada.
+appointments-already-booked = Ya hay una cita a esa hora; consulte la lista de abajo.
 appointments-bad-date = No se puede mostrar esa fecha; elija otra.
 appointments-audited = La consulta del día de un centro queda registrada en el registro de auditoría.
 customer-appointments = Citas en un centro de atención

@@ -333,6 +333,30 @@ pub async fn book(
             .check_change(&old.appointment, state.clock.now(), booker)
             .map_err(rule_error)?;
     }
+    // One person, one seat per time (a double-click must not book two seats).
+    let theirs = state
+        .store
+        .appointments_for_cardholder(
+            cardholder.id,
+            Page {
+                limit: 200,
+                offset: 0,
+            },
+        )
+        .await?;
+    if theirs.iter().any(|a| {
+        a.appointment.status == AppointmentStatus::Booked
+            && a.appointment.start == start
+            && replacing.is_none_or(|old| old.id != a.id)
+    }) {
+        return Err(ApiError::conflict(
+            "appointment.already_booked",
+            format!(
+                "{} already has an appointment at {start}; see the list of appointments.",
+                cardholder.full_name()
+            ),
+        ));
+    }
     for _ in 0..attempts(centre) {
         let now = state.clock.now();
         let taken = state.store.taken_slot_keys(&centre.id, start).await?;

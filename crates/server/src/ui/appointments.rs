@@ -167,6 +167,7 @@ fn message_for(base: &Base<'_>, err: &ApiError) -> String {
         "appointment.too_far_ahead" => "appointments-too-far",
         "appointment.no_such_slot" => "appointments-no-such-slot",
         "appointment.already_cancelled" => "appointments-already-cancelled",
+        "appointment.already_booked" => "appointments-already-booked",
         "appointment.bad_range" => "appointments-bad-date",
         _ => return err.detail.clone(),
     };
