@@ -9,6 +9,7 @@ use super::{intent, routing};
 use server::config::Settings;
 use super::{fraud, routing};
 use super::{ivr_bench, routing};
+use super::{appointments, routing};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -35,6 +36,9 @@ pub enum BenchCommand {
     /// Step latency of the IVR's TwiML webhooks (request in → TwiML out) with 2,000 calls at
     /// once from this process against a `helpline serve` on loopback; build with --release
     Ivr(ivr_bench::IvrBenchArgs),
+    /// Concurrent bookings racing for few seats through the real store (default: 2,000 attempts,
+    /// 32 at once, 200 slots of 3 seats); checks that no seat is booked twice
+    Appointments(appointments::BenchArgs),
 }
 
 pub fn run(settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
@@ -47,5 +51,6 @@ pub fn run(settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Fraud(args) => fraud::bench(args),
         BenchCommand::FraudHttp(args) => fraud::bench_http(args),
         BenchCommand::Ivr(args) => ivr_bench::run(args),
+        BenchCommand::Appointments(args) => appointments::bench(args),
     }
 }

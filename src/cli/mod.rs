@@ -1,6 +1,7 @@
 //! The command line. Each subcommand's module turns flags into calls on the crates.
 
 mod admin;
+mod appointments;
 mod bench;
 mod cards;
 mod directory;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api_errors;
+mod appointments;
 mod auth;
 pub mod browser;
 mod cards;

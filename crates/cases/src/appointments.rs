@@ -750,4 +750,36 @@ mod tests {
         assert!(CentreId::parse("New York").is_err());
         assert!(serde_json::from_str::<CentreId>("\"../x\"").is_err());
     }
+
+    proptest::proptest! {
+        /// Any sequence of bookings and cancellations of one slot: the booked seats are distinct,
+        /// never more than the centre has, and a booking fails with `SlotFull` exactly when
+        /// every seat is taken.
+        #[test]
+        fn seats_stay_unique_and_within_capacity(ops in proptest::collection::vec(proptest::prelude::any::<(bool, u8)>(), 1..60)) {
+            let rules = AppointmentRules::default();
+            let nyc = centre("nyc");
+            let now = ts("2026-03-01T12:00:00Z");
+            let start = ts("2026-03-02T14:00:00Z");
+            let mut taken: Vec<SlotKey> = Vec::new();
+            for (book, pick) in ops {
+                if book {
+                    match rules.book(&nyc, Tier::Platinum, start, &taken, now, Booker::Cardholder) {
+                        Ok((_, key)) => {
+                            proptest::prop_assert!(!taken.contains(&key));
+                            taken.push(key);
+                        }
+                        Err(AppointmentError::SlotFull { .. }) => {
+                            proptest::prop_assert_eq!(taken.len(), usize::from(nyc.seats));
+                        }
+                        Err(other) => proptest::prop_assert!(false, "{other}"),
+                    }
+                } else if !taken.is_empty() {
+                    let i = usize::from(pick) % taken.len();
+                    taken.remove(i);
+                }
+                proptest::prop_assert!(taken.len() <= usize::from(nyc.seats));
+            }
+        }
+    }
 }

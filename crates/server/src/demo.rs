@@ -6,6 +6,7 @@
 mod agents;
 pub mod cards;
 mod directory;
+mod appointments;
 
 use std::collections::BTreeSet;
 
@@ -278,6 +279,7 @@ pub async fn seed(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<See
             .await?;
     }
     agents::seed(store, &premium_managers, now).await?;
+    appointments::seed(store, now).await?;
     Ok(Seeded {
         staff: DEMO_STAFF.len(),
         cardholders: DEMO_CARDHOLDERS,

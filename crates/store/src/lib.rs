@@ -6,6 +6,7 @@
 
 mod cards;
 pub mod cases;
+mod appointments;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod directory;
@@ -26,6 +27,9 @@ pub use self::fraud::{
     AlertStatus, FraudAlert, FraudBatch, FraudDecisionRecord, FraudLabel, FraudStore,
 };
 pub use self::ivr::{IvrCall, IvrStore};
+pub use self::appointments::{
+    AppointmentStore, Cancellation, REMINDER_TOPIC, StoredAppointment, appointment_subject,
+};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

@@ -138,6 +138,8 @@ pub struct NewEvent {
     /// What the event is about (`card:<id>`), for ordering and look-up.
     pub subject: String,
     pub payload: serde_json::Value,
+    /// Not handed to the dispatcher before this instant (reminders); `None` = at once.
+    pub due_at: Option<Timestamp>,
 }
 
 impl NewEvent {
@@ -150,7 +152,14 @@ impl NewEvent {
             topic: topic.into(),
             subject: subject.into(),
             payload: serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
+            due_at: None,
         }
+    }
+
+    /// Delivered no earlier than `at`.
+    pub fn due_at(mut self, at: Timestamp) -> Self {
+        self.due_at = Some(at);
+        self
     }
 }
 

@@ -136,6 +136,7 @@ pub trait Store:
     + crate::directory::DirectoryStore
     + crate::cases::CaseStore
     + crate::cases::ConversationStore
+    + crate::appointments::AppointmentStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

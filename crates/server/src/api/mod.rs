@@ -2,6 +2,7 @@
 //! which is generated from the handlers' annotations.
 
 pub mod admin;
+pub mod appointments;
 pub mod audit;
 pub mod cardholders;
 pub mod cards;
@@ -138,6 +139,12 @@ fn cards_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(chat::live))
         .routes(routes!(chat::upload))
         .routes(routes!(chat::download))
+        .routes(routes!(appointments::centres))
+        .routes(routes!(appointments::slots))
+        .routes(routes!(appointments::list, appointments::create))
+        .routes(routes!(appointments::get))
+        .routes(routes!(appointments::reschedule))
+        .routes(routes!(appointments::cancel_one))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,

@@ -2,6 +2,7 @@
 //! in `/assets/app.js`. Every string comes from the message catalogs.
 
 pub mod admin;
+pub mod appointments;
 pub mod assets;
 pub mod cards;
 pub mod directory;
@@ -78,6 +79,19 @@ pub fn router() -> Router<AppState> {
             post(directory::delete_entry),
         )
         .route("/admin/directory/reports/{id}", post(directory::moderate))
+            "/portal/appointments",
+            get(appointments::portal_page).post(appointments::portal_book),
+        )
+            "/portal/appointments/{id}/cancel",
+            post(appointments::portal_cancel),
+        )
+            "/console/cardholders/{id}/appointments",
+            get(appointments::console_page).post(appointments::console_book),
+        )
+            "/console/cardholders/{id}/appointments/{appointment}/cancel",
+            post(appointments::console_cancel),
+        )
+        .route("/console/appointments", get(appointments::day_page))
 }
 
 /// Which navigation a page shows.
@@ -128,6 +142,7 @@ impl<'a> Base<'a> {
                     ("/console", tr.t("nav-console")),
                     ("/console/contacts", tr.t("nav-contacts")),
                     ("/ivr/simulator", tr.t("nav-ivr")),
+                    ("/console/appointments", tr.t("nav-appointments")),
                 ];
                 if principal
                     .and_then(Principal::role)
@@ -152,6 +167,7 @@ impl<'a> Base<'a> {
                 ("/portal/cards", tr.t("cards-portal-title")),
                 ("/directory", tr.t("nav-directory")),
                 ("/directory/check", tr.t("nav-check-number")),
+                ("/portal/appointments", tr.t("nav-appointments")),
             ],
         };
         let languages = state

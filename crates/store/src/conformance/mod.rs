@@ -8,6 +8,7 @@ mod directory;
 mod cases;
 mod fraud;
 mod ivr;
+mod appointments;
 mod routing;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     cards::cards_store(&*store, &clock).await;
     directory::entries_and_scam_reports(&*store, &clock).await;
     cases::cases_and_conversations(&*store, &clock).await;
+    appointments::seats_are_unique_and_changes_retire_reminders(store.clone(), &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {

@@ -2,6 +2,7 @@
 //! driver). Queries are written once in the subset both dialects share (`$1` placeholders,
 //! `RETURNING`, `ON CONFLICT`); the few places where they differ branch on `Backend`.
 
+mod appointments;
 mod audit;
 mod cardholders;
 mod cards;
@@ -143,12 +144,13 @@ impl SqlStore {
         for event in effects.events {
             sqlx::query(
                 "INSERT INTO outbox (topic, subject, payload, created_at, available_at) \
-                 VALUES ($1, $2, $3, $4, $4)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(event.topic)
             .bind(event.subject)
             .bind(event.payload.to_string())
             .bind(now)
+            .bind(event.due_at.map_or(now, |at| at.as_millisecond()))
             .execute(&mut *conn)
             .await?;
         }
