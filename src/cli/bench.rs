@@ -1,15 +1,9 @@
 //! `helpline bench …`: each capability's benchmark, reporting measured figures.
 
 use clap::Subcommand;
-
-use super::{cards, routing};
-use super::{directory, routing};
-use super::{chat, routing};
-use super::{intent, routing};
 use server::config::Settings;
-use super::{fraud, routing};
-use super::{ivr_bench, routing};
-use super::{appointments, routing};
+
+use super::{appointments, cards, chat, directory, fraud, intent, ivr_bench, routing};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {

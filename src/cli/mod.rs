@@ -4,10 +4,10 @@ mod admin;
 mod appointments;
 mod bench;
 mod cards;
-mod directory;
 mod chat;
-mod intent;
+mod directory;
 mod fraud;
+mod intent;
 mod ivr;
 mod ivr_bench;
 mod routing;
@@ -64,10 +64,13 @@ enum Command {
     #[command(subcommand)]
     Directory(directory::DirectoryCommand),
     /// Intent tools: train, classify, evaluate text → intent → department (product §7)
+    #[command(subcommand)]
     Intent(intent::IntentCommand),
     /// Fraud tools: replay a labelled file through the fraud engine and evaluate it
+    #[command(subcommand)]
     Fraud(fraud::FraudCommand),
     /// IVR tools: validate a call flow
+    #[command(subcommand)]
     Ivr(ivr::IvrCommand),
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
@@ -103,7 +106,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Routing(command) => routing::run(command),
         Command::Fraud(command) => fraud::run(command),
         Command::Ivr(command) => ivr::run(command),
-        Command::Bench(command) => bench::run(command),
         Command::Directory(command) => directory::run(settings, command).await,
         Command::Intent(command) => intent::run(settings, command),
         Command::Bench(command) => bench::run(&settings, command),

@@ -217,12 +217,11 @@ impl Settings {
 /// section's key. The key may come already split (`telephony.twiml_auth_token`: figment maps
 /// keys before it filters them) or as written (`TELEPHONY__TWIML_AUTH_TOKEN`).
 fn names_a_setting(key: &str) -> bool {
-    let key = key.to_lowercase();
-    match key.split_once("__") {
-        Some((section, _)) => ["server", "auth", "log", "telephony", "cases"].contains(&section),
     let key = key.to_lowercase().replace("__", ".");
     match key.split_once('.') {
-        Some((section, _)) => ["server", "auth", "log", "telephony"].contains(&section),
+        Some((section, _)) => {
+            ["server", "auth", "log", "telephony", "cases", "fraud"].contains(&section)
+        }
         None => ["data_dir", "database_url"].contains(&key.as_str()),
     }
 }

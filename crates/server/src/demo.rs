@@ -4,9 +4,9 @@
 //! a range set aside for fiction.
 
 mod agents;
+mod appointments;
 pub mod cards;
 mod directory;
-mod appointments;
 
 use std::collections::BTreeSet;
 

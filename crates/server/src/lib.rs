@@ -73,17 +73,17 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
     )?);
     let directory = Arc::new(directory::DirectoryIndex::new(parts.store.clone()));
     let (intent, _) = crate::intent::load_best(&parts.settings.data_dir)?;
-    Ok(AppState::new(Inner {
-        directory,
     let chat = Arc::new(chat::ChatHub::new(parts.store.clone(), parts.clock.clone()));
-        chat,
     let fraud = Arc::new(fraud::FraudMonitor::new(
         parts.store.clone(),
         parts.clock.clone(),
         parts.settings.fraud.clone(),
     )?);
-        fraud,
     let telephony = Arc::new(telephony::Telephony::new(&parts.settings, &parts.secrets)?);
+    Ok(AppState::new(Inner {
+        directory,
+        chat,
+        fraud,
         telephony,
         store: parts.store,
         clock: parts.clock,
@@ -262,8 +262,13 @@ pub async fn launch(
     fraud_writer_stop.cancel();
     let _ = fraud_writer.await;
     workers.cancel();
-    let _ = tokio::join!(dispatch, housekeeping, routing_timers, case_timers);
-    let _ = tokio::join!(dispatch, housekeeping, routing_timers, fraud_timers);
+    let _ = tokio::join!(
+        dispatch,
+        housekeeping,
+        routing_timers,
+        case_timers,
+        fraud_timers
+    );
     if let Err(err) = fraud.snapshot().await {
         tracing::warn!(error = %err, "could not save the fraud snapshot at shutdown");
     }

@@ -6,8 +6,8 @@
 //! [`appointment_subject`] and topic [`REMINDER_TOPIC`]: cancelling or moving an appointment
 //! deletes its undelivered reminders in the same transaction, so no stale reminder is sent.
 
+use ::cases::appointments::{Appointment, Booker, CentreId, SlotKey};
 use async_trait::async_trait;
-use cases::appointments::{Appointment, Booker, CentreId, SlotKey};
 use domain::{CardholderId, Timestamp};
 
 use crate::error::StoreResult;

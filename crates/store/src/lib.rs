@@ -4,9 +4,9 @@
 //! Every mutation takes [`Effects`]: the outbox events and audit rows it writes in the same
 //! transaction, so an event exists exactly when its change does.
 
+mod appointments;
 mod cards;
 pub mod cases;
-mod appointments;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod directory;
@@ -18,6 +18,9 @@ mod routing;
 mod sql;
 mod traits;
 
+pub use self::appointments::{
+    AppointmentStore, Cancellation, REMINDER_TOPIC, StoredAppointment, appointment_subject,
+};
 pub use self::cards::{
     CardAccount, CardRecord, CardStore, CardUpdate, ContactUpdate, Replacement, StoredDocument,
     card_event,
@@ -27,9 +30,6 @@ pub use self::fraud::{
     AlertStatus, FraudAlert, FraudBatch, FraudDecisionRecord, FraudLabel, FraudStore,
 };
 pub use self::ivr::{IvrCall, IvrStore};
-pub use self::appointments::{
-    AppointmentStore, Cancellation, REMINDER_TOPIC, StoredAppointment, appointment_subject,
-};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

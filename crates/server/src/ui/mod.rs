@@ -5,8 +5,8 @@ pub mod admin;
 pub mod appointments;
 pub mod assets;
 pub mod cards;
-pub mod directory;
 pub mod chat;
+pub mod directory;
 pub mod fraud;
 pub mod portal;
 pub mod routing;
@@ -79,15 +79,19 @@ pub fn router() -> Router<AppState> {
             post(directory::delete_entry),
         )
         .route("/admin/directory/reports/{id}", post(directory::moderate))
+        .route(
             "/portal/appointments",
             get(appointments::portal_page).post(appointments::portal_book),
         )
+        .route(
             "/portal/appointments/{id}/cancel",
             post(appointments::portal_cancel),
         )
+        .route(
             "/console/cardholders/{id}/appointments",
             get(appointments::console_page).post(appointments::console_book),
         )
+        .route(
             "/console/cardholders/{id}/appointments/{appointment}/cancel",
             post(appointments::console_cancel),
         )

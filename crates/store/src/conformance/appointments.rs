@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use cases::appointments::{
+use ::cases::appointments::{
     Appointment, AppointmentStatus, Booker, CentreId, SlotKey, demo_centres,
 };
 use domain::{CardholderId, Clock, FakeClock, Timestamp};

@@ -3,12 +3,12 @@
 //! on a fresh PostgreSQL database. Each area's checks live in their own module; `run_all` calls
 //! them in turn.
 
+mod appointments;
 pub mod cards;
-mod directory;
 mod cases;
+mod directory;
 mod fraud;
 mod ivr;
-mod appointments;
 mod routing;
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
+use ::cases::appointments::{Appointment, AppointmentStatus, Booker, CentreId, SlotKey};
 use async_trait::async_trait;
-use cases::appointments::{Appointment, AppointmentStatus, Booker, CentreId, SlotKey};
 use domain::{CardholderId, Timestamp};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
