@@ -82,12 +82,13 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 /// 19 digits, spaces or dashes between them, passing the Luhn check) replaced: people paste what
 /// the caller asked them for.
 pub fn clean_description(text: &str) -> String {
-    let text: String = text
-        .trim()
+    // Control characters go before trimming, so that what they hid at the edges is trimmed too.
+    let kept: String = text
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')
         .take(MAX_DESCRIPTION_CHARS)
         .collect();
+    let text = kept.trim();
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
