@@ -589,25 +589,7 @@ async fn a_platinum_cardholder_books_and_cancels_in_a_real_browser() {
         .goto(&format!("{}/portal/appointments", app.url))
         .await
         .unwrap();
-    browser.find("#login-form").await;
-    browser
-        .find("input[name=email]")
-        .await
-        .send_keys(email)
-        .await
-        .unwrap();
-    browser
-        .find("input[name=password]")
-        .await
-        .send_keys(server::demo::DEMO_PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .find("#login-form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.sign_in(email).await;
     // Back on the appointments page, linked from the portal's navigation.
     browser.find("#appointments-pick").await;
     browser.find("nav a[href='/portal/appointments']").await;

@@ -94,6 +94,23 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
+    /// Fills in and submits the sign-in form on the current page with the demo password.
+    pub async fn sign_in(&self, email: &str) {
+        self.find("#login-form").await;
+        for (field, value) in [("email", email), ("password", server::demo::DEMO_PASSWORD)] {
+            self.find(&format!("input[name={field}]"))
+                .await
+                .send_keys(value)
+                .await
+                .unwrap();
+        }
+        self.find("#login-form button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// Waits until a navigation has reached a URL containing `part`.
     pub async fn wait_for_url_containing(&self, part: &str) {
         for _ in 0..100 {
@@ -145,24 +162,7 @@ async fn staff_sign_in_in_a_real_browser_shows_the_console() {
             .path()
             .ends_with("/login")
     );
-    browser
-        .find("input[name=email]")
-        .await
-        .send_keys("supervisor@example.com")
-        .await
-        .unwrap();
-    browser
-        .find("input[name=password]")
-        .await
-        .send_keys("helpline-demo")
-        .await
-        .unwrap();
-    browser
-        .find("#login-form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.sign_in("supervisor@example.com").await;
     let welcome = browser.find("#console-welcome").await.text().await.unwrap();
     assert_eq!(welcome, "Welcome, Sam Okafor");
     // The search works from the page too.

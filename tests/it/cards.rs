@@ -605,25 +605,7 @@ async fn a_cardholder_locks_and_unlocks_a_card_in_the_portal() {
     let card = first_card(&app, &holder).await;
     let c = &browser.client;
     c.goto(&format!("{}/portal/cards", app.url)).await.unwrap();
-    browser.find("#login-form").await;
-    browser
-        .find("input[name=email]")
-        .await
-        .send_keys(&holder.email)
-        .await
-        .unwrap();
-    browser
-        .find("input[name=password]")
-        .await
-        .send_keys(server::demo::DEMO_PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .find("#login-form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.sign_in(&holder.email).await;
     let row = format!("#card-{}", card.card.id);
     let status = browser
         .find(&format!("{row} .status"))

@@ -367,21 +367,7 @@ async fn a_visitor_chats_in_the_widget_and_an_agent_answers_in_the_console() {
     // Alex signs in in another browser, opens the chat from the console and answers.
     let b = &agent_browser;
     b.client.goto(&format!("{}/login", app.url)).await.unwrap();
-    b.find("input[name=email]")
-        .await
-        .send_keys("agent@example.com")
-        .await
-        .unwrap();
-    b.find("input[name=password]")
-        .await
-        .send_keys("helpline-demo")
-        .await
-        .unwrap();
-    b.find("#login-form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.sign_in("agent@example.com").await;
     b.find("#console-welcome").await;
     b.client
         .goto(&format!("{}/console/contacts", app.url))

@@ -688,24 +688,7 @@ async fn in_a_real_browser_an_agent_goes_available_and_accepts_an_offer() {
         .goto(&desk.url("/console/contacts"))
         .await
         .unwrap();
-    browser
-        .find("input[name=email]")
-        .await
-        .send_keys(ALEX)
-        .await
-        .unwrap();
-    browser
-        .find("input[name=password]")
-        .await
-        .send_keys(server::demo::DEMO_PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .find("#login-form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.sign_in(ALEX).await;
     browser.find("#presence[data-presence=offline]").await;
     browser.find("#go-available").await.click().await.unwrap();
     browser.find("#presence[data-presence=available]").await;

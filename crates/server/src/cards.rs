@@ -259,24 +259,7 @@ pub async fn report_lost(
         shipping: cards::ShippingOption::Standard,
         destination: Destination::AddressOnFile,
     });
-    let holder = state
-        .store
-        .cardholder_by_id(record.card.cardholder_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found("cardholder.not_found", "The card's cardholder is gone.")
-        })?;
-    let keys = keys(state)?;
-    let new = issue_replacement(&keys, &record.card, now)?;
-    let ordered = cards::order_replacement(
-        &reported.card,
-        &new.card,
-        &request,
-        &address_on_file(&holder)?,
-        &ShippingFees::default(),
-        &calendar_for(&holder),
-        now,
-    );
+    let (new, ordered) = plan_replacement(state, &reported.card, &request, now).await?;
     match ordered {
         Ok(ordered) => {
             let mut all = reported.events.clone();
@@ -315,6 +298,37 @@ pub async fn report_lost(
     }
 }
 
+/// Issues a new card for `old` and works out its order for the cardholder's address on file and
+/// business calendar; the order may be refused (the caller decides what that means).
+async fn plan_replacement(
+    state: &AppState,
+    old: &Card,
+    request: &ReplacementRequest,
+    now: Timestamp,
+) -> ApiResult<(
+    CardRecord,
+    Result<cards::replacement::ReplacementOrdered, cards::replacement::ReplacementError>,
+)> {
+    let holder = state
+        .store
+        .cardholder_by_id(old.cardholder_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("cardholder.not_found", "The card's cardholder is gone.")
+        })?;
+    let new = issue_replacement(&keys(state)?, old, now)?;
+    let ordered = cards::order_replacement(
+        old,
+        &new.card,
+        request,
+        &address_on_file(&holder)?,
+        &ShippingFees::default(),
+        &calendar_for(&holder),
+        now,
+    );
+    Ok((new, ordered))
+}
+
 /// Orders the replacement of a card already reported (or closed) without one.
 pub async fn order_replacement(
     state: &AppState,
@@ -324,25 +338,8 @@ pub async fn order_replacement(
 ) -> ApiResult<(Card, ReplacementOrder)> {
     let record = load_card(state, card_id).await?;
     let now = state.clock.now();
-    let holder = state
-        .store
-        .cardholder_by_id(record.card.cardholder_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found("cardholder.not_found", "The card's cardholder is gone.")
-        })?;
-    let keys = keys(state)?;
-    let new = issue_replacement(&keys, &record.card, now)?;
-    let ordered = cards::order_replacement(
-        &record.card,
-        &new.card,
-        &request,
-        &address_on_file(&holder)?,
-        &ShippingFees::default(),
-        &calendar_for(&holder),
-        now,
-    )
-    .map_err(|e| match e {
+    let (new, ordered) = plan_replacement(state, &record.card, &request, now).await?;
+    let ordered = ordered.map_err(|e| match e {
         cards::replacement::ReplacementError::Lifecycle(e) => lifecycle_error(&e),
         other => ApiError::unprocessable("replacement.refused", format!("{other}.")),
     })?;

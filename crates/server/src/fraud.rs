@@ -578,6 +578,19 @@ impl FraudMonitor {
         Ok(moved)
     }
 
+    /// The alert, if it is still open; a resolved one is a conflict.
+    async fn open_alert(&self, alert_id: Uuid) -> Result<FraudAlert, FraudError> {
+        let alert = self.store.fraud_alert(alert_id).await?;
+        if alert.status.is_resolved() {
+            return Err(StoreError::conflict(format!(
+                "fraud alert {alert_id} is already resolved ({})",
+                alert.status.as_str()
+            ))
+            .into());
+        }
+        Ok(alert)
+    }
+
     /// Resolves an alert: the cardholder's YES/NO (sms, portal, ivr) or an analyst's verdict.
     /// Fraud: the card is locked in the engine at once and `fraud.confirmed` asks the cards and
     /// cases integrations for the case, the replacement and the zero-liability dispute.
@@ -589,14 +602,7 @@ impl FraudMonitor {
         note: Option<String>,
         mut effects: Effects,
     ) -> Result<FraudAlert, FraudError> {
-        let alert = self.store.fraud_alert(alert_id).await?;
-        if alert.status.is_resolved() {
-            return Err(StoreError::conflict(format!(
-                "fraud alert {alert_id} is already resolved ({})",
-                alert.status.as_str()
-            ))
-            .into());
-        }
+        let alert = self.open_alert(alert_id).await?;
         let now = self.clock.now();
         let record = self.store.fraud_decision(alert.decision_id).await?;
         let mut resolved = alert.clone();
@@ -789,14 +795,7 @@ impl FraudMonitor {
         by: &str,
         mut effects: Effects,
     ) -> Result<FraudAlert, FraudError> {
-        let alert = self.store.fraud_alert(alert_id).await?;
-        if alert.status.is_resolved() {
-            return Err(StoreError::conflict(format!(
-                "fraud alert {alert_id} is already resolved ({})",
-                alert.status.as_str()
-            ))
-            .into());
-        }
+        let alert = self.open_alert(alert_id).await?;
         let now = self.clock.now();
         let mut asked = alert.clone();
         asked.status = AlertStatus::Challenged;

@@ -685,14 +685,14 @@ pub async fn centre_day(
         .store
         .appointments_for_centre(&centre.id, from, to)
         .await?;
-    let record = ctx.audit(
+    ctx.record(
+        state,
         who,
-        state.clock.now(),
         "appointment.centre_day",
         format!("centre:{}", centre.id),
         serde_json::json!({"date": date, "results": found.len()}),
-    );
-    state.store.append_audit(&[record]).await?;
+    )
+    .await?;
     Ok(found)
 }
 

@@ -74,14 +74,14 @@ pub async fn search(
         offset: params.offset.unwrap_or(0),
     };
     let found = state.store.search_cardholders(&params.q, page).await?;
-    let record = ctx.audit(
+    ctx.record(
+        &state,
         &staff,
-        state.clock.now(),
         "cardholder.search",
         "cardholders",
         serde_json::json!({"query": params.q, "results": found.len()}),
-    );
-    state.store.append_audit(&[record]).await?;
+    )
+    .await?;
     Ok(axum::Json(found.iter().map(CardholderView::from).collect()))
 }
 
@@ -98,14 +98,14 @@ pub async fn view_cardholder(
             format!("No cardholder has id {id}."),
         )
     })?;
-    let record = ctx.audit(
+    ctx.record(
+        state,
         who,
-        state.clock.now(),
         "cardholder.view",
         format!("cardholder:{id}"),
         serde_json::json!({}),
-    );
-    state.store.append_audit(&[record]).await?;
+    )
+    .await?;
     Ok(cardholder)
 }
 

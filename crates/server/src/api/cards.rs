@@ -340,15 +340,14 @@ pub async fn cardholder_cards(
 ) -> ApiResult<axum::Json<CardsOverview>> {
     holder(&state, id).await?;
     let view = overview(&state, id).await?;
-    let record = audit(
-        &ctx,
-        &who,
+    ctx.record(
         &state,
+        &who,
         "card.list",
         format!("cardholder:{id}"),
         serde_json::json!({}),
-    );
-    state.store.append_audit(&[record]).await?;
+    )
+    .await?;
     Ok(axum::Json(view))
 }
 
@@ -380,15 +379,14 @@ pub async fn get_card(
     ApiPath(id): ApiPath<CardId>,
 ) -> ApiResult<axum::Json<CardView>> {
     let record = visible_card(&state, &who, id).await?;
-    let row = audit(
-        &ctx,
-        &who,
+    ctx.record(
         &state,
+        &who,
         "card.view",
         format!("card:{id}"),
         serde_json::json!({}),
-    );
-    state.store.append_audit(&[row]).await?;
+    )
+    .await?;
     Ok(axum::Json(CardView::new(&record, state.clock.now())))
 }
 
@@ -975,15 +973,14 @@ pub async fn transactions(
 ) -> ApiResult<axum::Json<Vec<TransactionView>>> {
     let record = visible_card(&state, &who, id).await?;
     let found = history(&state, &record, &params).await?;
-    let row = audit(
-        &ctx,
-        &who,
+    ctx.record(
         &state,
+        &who,
         "card.transactions",
         format!("card:{id}"),
         serde_json::json!({"results": found.len()}),
-    );
-    state.store.append_audit(&[row]).await?;
+    )
+    .await?;
     Ok(axum::Json(
         found.iter().map(TransactionView::from).collect(),
     ))
@@ -1358,15 +1355,14 @@ pub async fn cardholder_disputes(
     holder(&state, id).await?;
     let now = state.clock.now();
     let found = state.store.disputes_for(id).await?;
-    let row = audit(
-        &ctx,
-        &who,
+    ctx.record(
         &state,
+        &who,
         "dispute.list",
         format!("cardholder:{id}"),
         serde_json::json!({}),
-    );
-    state.store.append_audit(&[row]).await?;
+    )
+    .await?;
     Ok(axum::Json(
         found.iter().map(|d| DisputeView::new(d, now)).collect(),
     ))
@@ -1400,15 +1396,14 @@ pub async fn dispute_document(
         .dispute_document(id, n)
         .await?
         .ok_or_else(missing)?;
-    let row = audit(
-        &ctx,
-        &who,
+    ctx.record(
         &state,
+        &who,
         "dispute.document",
         format!("dispute:{id}"),
         serde_json::json!({"n": n}),
-    );
-    state.store.append_audit(&[row]).await?;
+    )
+    .await?;
     Ok((
         [
             (
@@ -1551,15 +1546,14 @@ pub async fn rewards(
     ApiPath(id): ApiPath<AccountId>,
 ) -> ApiResult<axum::Json<RewardsView>> {
     let account = account_for(&state, &who, id).await?;
-    let row = audit(
-        &ctx,
-        &who,
+    ctx.record(
         &state,
+        &who,
         "rewards.view",
         format!("account:{id}"),
         serde_json::json!({}),
-    );
-    state.store.append_audit(&[row]).await?;
+    )
+    .await?;
     Ok(axum::Json(rewards_view(&state, &account).await?))
 }
 

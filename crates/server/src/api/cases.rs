@@ -282,16 +282,14 @@ pub async fn list(
             state.store.list_cases(&filter, page).await?
         }
     };
-    state
-        .store
-        .append_audit(&[ctx.audit(
-            &who,
-            state.clock.now(),
-            "case.list",
-            "cases",
-            serde_json::json!({"q": params.q, "count": found.len()}),
-        )])
-        .await?;
+    ctx.record(
+        &state,
+        &who,
+        "case.list",
+        "cases",
+        serde_json::json!({"q": params.q, "count": found.len()}),
+    )
+    .await?;
     let now = state.clock.now();
     Ok(axum::Json(
         found
@@ -383,16 +381,14 @@ pub async fn get(
 ) -> ApiResult<axum::Json<CaseDetail>> {
     let id = resolve(&state, &id).await?;
     let found = detail(&state, id).await?;
-    state
-        .store
-        .append_audit(&[ctx.audit(
-            &who,
-            state.clock.now(),
-            "case.view",
-            format!("case:{id}"),
-            serde_json::json!({"cardholder_id": found.case.cardholder}),
-        )])
-        .await?;
+    ctx.record(
+        &state,
+        &who,
+        "case.view",
+        format!("case:{id}"),
+        serde_json::json!({"cardholder_id": found.case.cardholder}),
+    )
+    .await?;
     Ok(axum::Json(found))
 }
 

@@ -471,16 +471,14 @@ pub async fn messages(
     let token = header_token(&headers);
     let (stored, author) = open_for(&state, principal.as_ref(), token.as_deref(), id).await?;
     if let (Author::Agent(_), Some(p)) = (author, &principal) {
-        state
-            .store
-            .append_audit(&[ctx.audit(
-                p,
-                state.clock.now(),
-                "chat.read",
-                format!("conversation:{id}"),
-                serde_json::json!({}),
-            )])
-            .await?;
+        ctx.record(
+            &state,
+            p,
+            "chat.read",
+            format!("conversation:{id}"),
+            serde_json::json!({}),
+        )
+        .await?;
     }
     let limit = params.limit.unwrap_or(100).clamp(1, 500);
     let messages = state
@@ -619,16 +617,14 @@ pub async fn download(
                 format!("There is no attachment {sha256}."),
             )
         })?;
-    state
-        .store
-        .append_audit(&[ctx.audit(
-            &who,
-            state.clock.now(),
-            "attachment.download",
-            format!("attachment:{}", found.sha256),
-            serde_json::json!({}),
-        )])
-        .await?;
+    ctx.record(
+        &state,
+        &who,
+        "attachment.download",
+        format!("attachment:{}", found.sha256),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok((
         [
             (header::CONTENT_TYPE, found.media_type.mime()),
@@ -793,15 +789,12 @@ async fn handle(
                 ));
             }
             if let (Author::Agent(_), Some(p)) = (author, principal) {
-                let record = ctx.audit(
-                    p,
-                    state.clock.now(),
-                    "chat.join",
-                    format!("conversation:{conversation}"),
-                    serde_json::json!({}),
-                );
-                if let Err(err) = state.store.append_audit(&[record]).await {
-                    return Some(api_error_frame(&err.into()));
+                let subject = format!("conversation:{conversation}");
+                let audited = ctx
+                    .record(state, p, "chat.join", subject, serde_json::json!({}))
+                    .await;
+                if let Err(err) = audited {
+                    return Some(api_error_frame(&err));
                 }
             }
             if let Some(old) = joined.remove(&conversation) {

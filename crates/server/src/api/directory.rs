@@ -301,16 +301,14 @@ pub async fn reports(
     };
     let found = state.store.scam_reports(status, page).await?;
     // Reports name their reporters: reading them is audited.
-    state
-        .store
-        .append_audit(&[ctx.audit(
-            &caller,
-            state.clock.now(),
-            "directory.report.list",
-            "scam_reports",
-            serde_json::json!({"status": status.map(|s| s.as_str()), "count": found.len()}),
-        )])
-        .await?;
+    ctx.record(
+        &state,
+        &caller,
+        "directory.report.list",
+        "scam_reports",
+        serde_json::json!({"status": status.map(|s| s.as_str()), "count": found.len()}),
+    )
+    .await?;
     Ok(axum::Json(found.iter().map(ReportView::from).collect()))
 }
 

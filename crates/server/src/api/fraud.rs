@@ -528,14 +528,14 @@ pub async fn alerts(
     for alert in &found {
         views.push(alert_view(&state, alert).await?);
     }
-    let record = ctx.audit(
+    ctx.record(
+        &state,
         &analyst,
-        state.clock.now(),
         "fraud.queue.view",
         "fraud_alerts",
         serde_json::json!({"alerts": views.len()}),
-    );
-    state.store.append_audit(&[record]).await?;
+    )
+    .await?;
     Ok(axum::Json(views))
 }
 

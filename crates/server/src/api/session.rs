@@ -87,14 +87,14 @@ pub async fn staff_login(
                 actor: Actor::Staff(Box::new(user.clone())),
                 csrf: None,
             };
-            let record = ctx.audit(
+            ctx.record(
+                state,
                 &who,
-                state.clock.now(),
                 "staff.login",
                 format!("user:{}", user.id),
                 serde_json::json!({}),
-            );
-            state.store.append_audit(&[record]).await?;
+            )
+            .await?;
             Ok(user)
         }
         _ => {
@@ -128,14 +128,14 @@ pub async fn cardholder_login(
             actor: Actor::Cardholder(Box::new(c.clone())),
             csrf: None,
         };
-        let record = ctx.audit(
+        ctx.record(
+            state,
             &who,
-            state.clock.now(),
             "cardholder.login",
             format!("cardholder:{}", c.id),
             serde_json::json!({}),
-        );
-        state.store.append_audit(&[record]).await?;
+        )
+        .await?;
         return Ok(c);
     }
     state.metrics.logins_refused.inc();

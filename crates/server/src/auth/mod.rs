@@ -408,6 +408,23 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// Writes the audit row for a read of personal data at once (a change puts its row in the
+    /// change's `Effects` instead, so both land in one transaction).
+    pub async fn record(
+        &self,
+        state: &AppState,
+        who: &Principal,
+        action: &str,
+        subject: impl Into<String>,
+        detail: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let row = self.audit(who, state.clock.now(), action, subject, detail);
+        state.store.append_audit(&[row]).await?;
+        Ok(())
+    }
+}
+
 /// Starts a session; returns the cookie to set.
 pub async fn start_session(
     state: &AppState,

@@ -486,16 +486,14 @@ async fn show_admin(
             )
             .await?;
         // Reports name their reporters: reading them is audited.
-        state
-            .store
-            .append_audit(&[ctx.audit(
-                who,
-                state.clock.now(),
-                "directory.report.list",
-                "scam_reports",
-                serde_json::json!({"status": "pending", "count": reports.len()}),
-            )])
-            .await?;
+        ctx.record(
+            state,
+            who,
+            "directory.report.list",
+            "scam_reports",
+            serde_json::json!({"status": "pending", "count": reports.len()}),
+        )
+        .await?;
         let entries = state.store.directory_entries().await?;
         Ok::<_, ApiError>((reports, entries))
     }

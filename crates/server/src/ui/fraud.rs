@@ -94,14 +94,14 @@ pub async fn queue(
                 dots: timeline(&history),
             });
         }
-        let record = ctx.audit(
+        ctx.record(
+            &state,
             &who,
-            state.clock.now(),
             "fraud.queue.view",
             "fraud_alerts",
             serde_json::json!({"alerts": items.len()}),
-        );
-        state.store.append_audit(&[record]).await?;
+        )
+        .await?;
         Ok(items)
     }
     .await;

@@ -223,15 +223,17 @@ pub async fn console(
         Ok(found) => found,
         Err(err) => return crate::error::ApiError::from(err).into_response(),
     };
-    let record = ctx.audit(
-        &who,
-        state.clock.now(),
-        "cardholder.search",
-        "cardholders",
-        serde_json::json!({"query": query, "results": results.len()}),
-    );
-    if let Err(err) = state.store.append_audit(&[record]).await {
-        return crate::error::ApiError::from(err).into_response();
+    let audited = ctx
+        .record(
+            &state,
+            &who,
+            "cardholder.search",
+            "cardholders",
+            serde_json::json!({"query": query, "results": results.len()}),
+        )
+        .await;
+    if let Err(err) = audited {
+        return err.into_response();
     }
     let page = ConsolePage {
         welcome: base.tr.t1("console-welcome", "name", who.display_name()),
