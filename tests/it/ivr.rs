@@ -293,6 +293,43 @@ async fn signatures_are_checked_and_tampering_is_refused() {
     assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
 }
 
+/// Speech that matches no menu keyword goes through the intent model: a compromised card in
+/// the caller's own words reaches the lost/stolen-and-fraud team; a need it is unsure of is asked again.
+#[tokio::test]
+async fn free_speech_is_routed_by_the_intent_model() {
+    let app = spawn().await;
+    let provider = Provider::new(&app);
+    let sid = "CAintent";
+    provider.start(sid).await;
+    provider.press(sid, "1").await;
+    let unsure = provider
+        .say(
+            sid,
+            "i would like to order some foreign currency before i go",
+        )
+        .await;
+    assert!(
+        unsure.contains("didn&apos;t quite catch") || unsure.contains("didn't quite catch"),
+        "{unsure}"
+    );
+    assert!(queue_of(&unsure).is_none(), "{unsure}");
+    let mut twiml = provider
+        .say(sid, "someone copied my details and bought things online")
+        .await;
+    assert!(
+        !twiml.contains("quite catch"),
+        "understood at once: {twiml}"
+    );
+    for _ in 0..25 {
+        if queue_of(&twiml).is_some() {
+            break;
+        }
+        twiml = provider.press(sid, "1").await;
+    }
+    let queue = queue_of(&twiml).expect("queued");
+    assert!(queue.starts_with("lost_or_stolen.en."), "{queue}");
+}
+
 #[tokio::test]
 async fn a_call_for_each_reason_reaches_its_queue_with_golden_twiml() {
     let app = spawn().await;

@@ -603,7 +603,7 @@ async fn perform(
         };
     }
     match effect {
-        Effect::ClassifySpeech { text, language } => classify(text, *language),
+        Effect::ClassifySpeech { text, .. } => classify(state, text),
         Effect::RequestCallback {
             number,
             department,
@@ -1026,13 +1026,34 @@ async fn rewards(
     Ok(EffectResult::Rewards { points })
 }
 
-/// Free speech → department (product §7). SEAM: the intent classifier replaces this once it
-/// lands (/work/notes/intent-api.md); until then nothing is classified, and the flow's own
-/// spoken keywords (matched by the interpreter before it asks) are all that route speech.
-fn classify(_text: &str, _language: Lang) -> EffectResult {
+/// Free speech → department with the intent model (product §7). The model's routing policy
+/// decides: no department when it would ask or hand to a person, and the flow then re-asks.
+/// A safety-net route is a rule, not a guess, so the flow's confidence threshold must not undo it.
+fn classify(state: &AppState, text: &str) -> EffectResult {
+    let Ok(suggestion) = state.intent.suggest(text) else {
+        return EffectResult::Classified {
+            department: None,
+            confidence: 0.0,
+        };
+    };
+    let (department, confidence) = match suggestion.route {
+        intent::Route::Department {
+            department,
+            safety_net: Some(_),
+            ..
+        } => (Some(department), 1.0),
+        intent::Route::Department {
+            department,
+            confidence,
+            ..
+        } => (Some(department), confidence),
+        intent::Route::Clarify { .. } | intent::Route::Person { .. } => {
+            (None, suggestion.classification.confidence)
+        }
+    };
     EffectResult::Classified {
-        department: None,
-        confidence: 0.0,
+        department,
+        confidence,
     }
 }
 
