@@ -368,21 +368,10 @@ async fn http(args: HttpBenchArgs) -> anyhow::Result<()> {
         .await?;
     anyhow::ensure!(!holders.is_empty(), "the demo issuer has no cardholders");
     eprintln!("bench fraud-http: creating {} cards…", args.cards);
-    let mut hmac = [0u8; 32];
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut hmac).map_err(|e| anyhow::anyhow!("{e}"))?;
-    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let key_id = cards::KeyId::parse("bench").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let keys = cards::Keys::new(
-        &hmac,
-        [(
-            key_id.clone(),
-            cards::secrets::parse_key_hex(&hex_of(&key)).map_err(|e| anyhow::anyhow!("{e}"))?,
-        )],
-        key_id,
-        cards::PinHashParams::default(),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The server's own keys, so the cards written here are the ones it reads.
+    let (secrets, _) = server::secrets::Secrets::load_or_create(&dir.join("secrets.toml"))?;
+    let keys = server::cards::keys_from(&secrets, cards::PinHashParams::default())
+        .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
     let now = clock.now();
     let mut card_ids = Vec::with_capacity(args.cards);
     let mut rng = cards::rand_core::UnwrapErr(getrandom::SysRng);
@@ -430,7 +419,6 @@ async fn http(args: HttpBenchArgs) -> anyhow::Result<()> {
         store.insert_card(&record, store::Effects::none()).await?;
         card_ids.push(id);
     }
-    let (secrets, _) = server::secrets::Secrets::load_or_create(&dir.join("secrets.toml"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     settings.server.public_url = format!("http://{addr}");
@@ -559,8 +547,4 @@ fn store_url(url: Option<&str>, dir: &Path) -> String {
         || format!("sqlite://{}", dir.join("helpline.sqlite").display()),
         str::to_owned,
     )
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
