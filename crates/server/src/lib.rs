@@ -14,6 +14,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod fraud;
+pub mod fraud_followup;
 pub mod i18n;
 pub mod intent;
 pub mod metrics;
@@ -238,7 +239,12 @@ pub async fn launch(
     state.directory.load().await?;
     state.fraud.load().await?;
     let workers = CancellationToken::new();
-    let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(LogHandler)];
+    let handlers: Vec<Arc<dyn EventHandler>> = vec![
+        Arc::new(LogHandler),
+        Arc::new(fraud_followup::FraudFollowUp {
+            state: state.clone(),
+        }),
+    ];
     let dispatcher = Dispatcher {
         store: state.store.clone(),
         clock: state.clock.clone(),
