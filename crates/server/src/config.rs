@@ -23,6 +23,8 @@ pub struct Settings {
     /// Cases (product §3): reopen window, auto-close, complaint deadlines, SLA targets.
     pub cases: cases::CaseRules,
     pub fraud: crate::fraud::FraudSettings,
+    /// Email, social media, secure messages, mail and fax (issue 7).
+    pub channels: ChannelSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +89,33 @@ impl Default for Settings {
             telephony: TelephonySettings::default(),
             cases: cases::CaseRules::default(),
             fraud: crate::fraud::FraudSettings::default(),
+            channels: ChannelSettings::default(),
+        }
+    }
+}
+
+/// Email, social media and paper channels (issue 7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelSettings {
+    /// The HMAC-SHA256 secret the social-media webhook signs its body with
+    /// (`X-Helpline-Signature: sha256=<hex>`). Empty: the webhook refuses every request.
+    pub social_webhook_secret: String,
+    /// Our outbound mail's `X-Loop` value; inbound mail carrying it is our own coming back.
+    pub email_loop_marker: String,
+    /// The domain of the Message-IDs of outbound case email.
+    pub email_domain: String,
+    /// How replies are signed and who the first direct message says is writing.
+    pub company_name: String,
+}
+
+impl Default for ChannelSettings {
+    fn default() -> Self {
+        Self {
+            social_webhook_secret: String::new(),
+            email_loop_marker: "support@helpline.example".to_owned(),
+            email_domain: "helpline.example".to_owned(),
+            company_name: "Helpline Card Services".to_owned(),
         }
     }
 }
