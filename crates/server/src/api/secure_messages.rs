@@ -341,16 +341,15 @@ pub async fn post(
     } else {
         sealed::seal_text(&state.secrets, &body_aad(conversation.id), body).map_err(seal_failed)?
     };
-    let message = edge::post(state, conversation, author, sealed_body, attachments).await?;
     // An agent's message goes on the outbox as `conversation.message_posted` (the chat hub
     // does that), which is what tells the cardholder a reply is waiting, never what it says.
-    let _ = message;
-    Ok(state
+    edge::post(state, conversation, author, sealed_body, attachments).await?;
+    state
         .store
         .conversation(conversation.id)
         .await?
         .map(|s| s.conversation)
-        .ok_or_else(|| not_found(conversation.id))?)
+        .ok_or_else(|| not_found(conversation.id))
 }
 
 /// Starts a secure message thread (signed-in cardholders).
