@@ -726,3 +726,168 @@ async fn a_scanned_letter_is_filed_into_an_existing_case_and_bad_scans_are_refus
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn in_a_browser_a_cardholder_sends_a_secure_message_with_an_attachment_and_books_and_an_agent_sees_both()
+ {
+    let Some(browser) = crate::browser::Browser::start().await else {
+        return;
+    };
+    let clock = std::sync::Arc::new(domain::FakeClock::new(
+        "2026-03-02T12:00:00Z".parse().unwrap(),
+    ));
+    let app = TestApp::spawn_with(Options {
+        clock: clock.clone(),
+        ..Options::default()
+    })
+    .await;
+    let platinum = (0..server::demo::DEMO_CARDHOLDERS)
+        .find(|i| server::demo::demo_tier(*i) == domain::Tier::Platinum)
+        .unwrap();
+    let holder =
+        server::demo::demo_cardholder(platinum, "", None, jiff::Timestamp::UNIX_EPOCH).unwrap();
+    let scan_dir = tempfile::tempdir().unwrap();
+    let scan = scan_dir.path().join("receipt.pdf");
+    std::fs::write(&scan, PDF).unwrap();
+
+    // The cardholder writes from the portal, with a PDF attached.
+    browser
+        .client
+        .goto(&format!("{}/portal/messages", app.url))
+        .await
+        .unwrap();
+    browser.sign_in(&holder.email).await;
+    browser.find("nav a[href='/portal/messages']").await;
+    browser
+        .find("#messages-new-form input[name=subject]")
+        .await
+        .send_keys("Double charge at a hotel")
+        .await
+        .unwrap();
+    browser
+        .find("#messages-new-form textarea[name=body]")
+        .await
+        .send_keys("I was charged twice for one night.")
+        .await
+        .unwrap();
+    browser
+        .find("#messages-new-form input[type=file]")
+        .await
+        .send_keys(scan.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .find("#messages-new-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_url_containing("/portal/messages/").await;
+    assert_eq!(
+        browser.find("#thread-subject").await.text().await.unwrap(),
+        "Double charge at a hotel"
+    );
+    assert!(
+        browser
+            .find("a.attachment")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("receipt.pdf")
+    );
+    let due = browser.find("#thread-due").await.text().await.unwrap();
+    assert!(
+        due.contains("2026-03-03 12:00"),
+        "premium reply target 24 h: {due}"
+    );
+
+    // And books an appointment.
+    browser
+        .client
+        .goto(&format!(
+            "{}/portal/appointments?centre=nyc&date=2026-03-03",
+            app.url
+        ))
+        .await
+        .unwrap();
+    browser
+        .find("#slots button.slot")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_url_containing("done=booked").await;
+
+    // An agent sees the message (with its attachment) and the appointment.
+    browser.client.delete_all_cookies().await.unwrap();
+    browser
+        .client
+        .goto(&format!("{}/console/messages", app.url))
+        .await
+        .unwrap();
+    browser.sign_in("agent@example.com").await;
+    let row = browser.find("#messages-threads tr.thread a").await;
+    assert_eq!(row.text().await.unwrap(), "Double charge at a hotel");
+    row.click().await.unwrap();
+    browser.wait_for_url_containing("/console/messages/").await;
+    let body = browser
+        .find("#thread-messages .body")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "I was charged twice for one night.");
+    let link = browser
+        .find("a.attachment")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    // The agent's browser session downloads it in clear.
+    let bytes = browser
+        .client
+        .execute_async(
+            "fetch(arguments[0]).then(r => r.text()).then(t => arguments[1](t))",
+            vec![json!(link)],
+        )
+        .await
+        .unwrap();
+    assert!(bytes.as_str().unwrap().starts_with("%PDF-"));
+    browser
+        .client
+        .goto(&format!(
+            "{}/console/appointments?centre=nyc&date=2026-03-03",
+            app.url
+        ))
+        .await
+        .unwrap();
+    let booked = browser
+        .find("#day tr.booked a")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let id = app
+        .store
+        .cardholder_by_email(&holder.email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert!(booked.contains(&id.to_string()), "{booked}");
+    // The console page works in Spanish too.
+    browser
+        .client
+        .goto(&format!("{}/console/messages?lang=es", app.url))
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.find("h1").await.text().await.unwrap(),
+        "Mensajes y correo"
+    );
+    browser.close().await;
+    app.stop().await;
+}
