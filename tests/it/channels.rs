@@ -229,11 +229,15 @@ async fn an_email_reply_threads_into_the_right_case() {
                 ("Subject", &format!("Fwd: about [{reference}]")),
                 ("Message-ID", "<reply-4@mail.example>"),
             ],
-            "By subject.",
+            "By subject. My card is 4111 1111 1111 1111.",
         ),
     )
     .await;
     assert_eq!(by_subject["case_reference"], reference.as_str());
+    // A card number written into an email is not stored in clear.
+    let texts = bodies(&app, &conversation).await;
+    assert!(texts.last().unwrap().contains("[card number]"), "{texts:?}");
+    assert!(texts.iter().all(|b| !b.contains("4111")));
     assert_eq!(bodies(&app, &conversation).await.len(), 5);
 
     // An out-of-office naming the case is recorded, but never answers it.

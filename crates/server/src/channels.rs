@@ -125,11 +125,12 @@ pub fn parse_email(raw: &[u8]) -> Result<ParsedEmail, String> {
         let name = part.attachment_name().unwrap_or("attachment").to_owned();
         attachments.push((name, part.contents().to_vec()));
     }
+    let text = mask_card_data(&text);
     Ok(ParsedEmail {
         message_id: message.message_id().map(|id| id.trim().to_owned()),
         from,
         from_name,
-        subject: message.subject().unwrap_or_default().trim().to_owned(),
+        subject: mask_card_data(message.subject().unwrap_or_default().trim()),
         in_reply_to: raw_header("In-Reply-To"),
         references: raw_header("References"),
         return_path: raw_header("Return-Path"),
@@ -169,6 +170,26 @@ fn strip_tags(html: &str) -> String {
         }
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Replaces card numbers and security codes with their labels: they are never stored in clear,
+/// even when a customer writes them into an email or a direct message. Other personal data
+/// stays (the agent needs it; these channels are private).
+pub fn mask_card_data(text: &str) -> String {
+    use cases::redact::PersonalData;
+    let found = cases::redact::redact(text).findings;
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for f in found
+        .iter()
+        .filter(|f| matches!(f.kind, PersonalData::CardNumber | PersonalData::SecretCode))
+    {
+        out.push_str(&text[last..f.range.start]);
+        out.push_str(f.kind.label());
+        last = f.range.end;
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Checks every attachment (type by content, size) before anything is stored.
@@ -447,6 +468,45 @@ mod tests {
         ] {
             let err = parse_email(raw).expect_err("refused");
             assert!(err.contains(needle), "{err} should mention {needle}");
+        }
+    }
+
+    #[test]
+    fn card_numbers_and_codes_are_masked_but_the_rest_stays() {
+        let masked = mask_card_data("card 4111 1111 1111 1111, reach me at ada@example.com");
+        assert!(!masked.contains("4111"), "{masked}");
+        assert!(masked.contains("[card number]"));
+        assert!(masked.contains("ada@example.com"));
+        assert_eq!(mask_card_data("nothing here"), "nothing here");
+    }
+
+    proptest::proptest! {
+        // Whatever arrives, the parser answers (an email or a reason) and never panics; what
+        // it accepts has a sender and no card number left in its text.
+        #[test]
+        fn any_bytes_are_parsed_or_refused_without_panicking(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            if let Ok(email) = parse_email(&raw) {
+                proptest::prop_assert!(email.from.contains('@'));
+            }
+        }
+
+        #[test]
+        fn header_shaped_input_is_parsed_or_refused(
+            name in "[A-Za-z-]{1,12}",
+            value in "[ -~]{0,40}",
+            from in proptest::option::of("[a-z]{1,8}@[a-z]{1,8}\\.example"),
+            body in "[ -~\n]{0,200}",
+        ) {
+            let mut raw = format!("{name}: {value}\r\n");
+            if let Some(from) = &from {
+                raw.push_str(&format!("From: {from}\r\n"));
+            }
+            raw.push_str("\r\n");
+            raw.push_str(&body);
+            match parse_email(raw.as_bytes()) {
+                Ok(email) => proptest::prop_assert!(email.from.contains('@')),
+                Err(reason) => proptest::prop_assert!(!reason.is_empty()),
+            }
         }
     }
 

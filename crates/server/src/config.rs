@@ -248,9 +248,16 @@ impl Settings {
 fn names_a_setting(key: &str) -> bool {
     let key = key.to_lowercase().replace("__", ".");
     match key.split_once('.') {
-        Some((section, _)) => {
-            ["server", "auth", "log", "telephony", "cases", "fraud"].contains(&section)
-        }
+        Some((section, _)) => [
+            "server",
+            "auth",
+            "log",
+            "telephony",
+            "cases",
+            "fraud",
+            "channels",
+        ]
+        .contains(&section),
         None => ["data_dir", "database_url"].contains(&key.as_str()),
     }
 }
@@ -279,6 +286,12 @@ mod tests {
             let s = Settings::load(None, &Overrides::default()).expect("settings");
             assert_eq!(s.telephony.twiml_auth_token, "from-env");
             assert_eq!(s.server.public_url, "https://help.example.com");
+            jail.set_env(
+                "HELPLINE_CHANNELS__SOCIAL_WEBHOOK_SECRET",
+                "social-from-env",
+            );
+            let s = Settings::load(None, &Overrides::default()).expect("settings");
+            assert_eq!(s.channels.social_webhook_secret, "social-from-env");
             Ok(())
         });
     }

@@ -670,7 +670,7 @@ pub async fn social_inbound(
                 &state,
                 &direct,
                 Author::Cardholder,
-                post.text.clone(),
+                edge::mask_card_data(&post.text),
                 Vec::new(),
             )
             .await?;
