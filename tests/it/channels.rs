@@ -823,7 +823,24 @@ async fn in_a_browser_a_cardholder_sends_a_secure_message_with_an_attachment_and
         .unwrap();
     browser.wait_for_url_containing("done=booked").await;
 
-    // An agent sees the message (with its attachment) and the appointment.
+    // An email arrives too.
+    let token = app.token(Role::Integration).await;
+    let (status, _) = send_email(
+        &app,
+        &token,
+        &email(
+            &[
+                ("From", "writer@elsewhere.example"),
+                ("Subject", "Statement question"),
+                ("Message-ID", "<b-1@elsewhere.example>"),
+            ],
+            "Hello",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // An agent sees the message (with its attachment), the email and the appointment.
     browser.client.delete_all_cookies().await.unwrap();
     browser
         .client
@@ -831,6 +848,24 @@ async fn in_a_browser_a_cardholder_sends_a_secure_message_with_an_attachment_and
         .await
         .unwrap();
     browser.sign_in("agent@example.com").await;
+    let email_row = browser
+        .find("#messages-inbound tr.item")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        email_row.contains("writer@elsewhere.example"),
+        "{email_row}"
+    );
+    let open = browser
+        .find("#messages-inbound tr.item a")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(open.starts_with("/console/chat/"), "{open}");
     let row = browser.find("#messages-threads tr.thread a").await;
     assert_eq!(row.text().await.unwrap(), "Double charge at a hotel");
     row.click().await.unwrap();

@@ -40,3 +40,4 @@ messages-paper-file = Scan (PDF, TIFF, JPEG or PNG, up to 25 MB)
 messages-paper-submit = File it
 messages-paper-done = Filed into case { $reference }.
 messages-audited = Opening a conversation is recorded in the audit log.
+messages-open = Open

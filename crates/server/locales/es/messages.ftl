@@ -40,3 +40,4 @@ messages-paper-file = Escaneo (PDF, TIFF, JPEG o PNG, hasta 25 MB)
 messages-paper-submit = Registrar
 messages-paper-done = Registrado en el caso { $reference }.
 messages-audited = Abrir una conversación queda registrado en el registro de auditoría.
+messages-open = Abrir

@@ -36,6 +36,8 @@ pub struct MessageRow {
 }
 
 pub struct ItemRow {
+    /// The conversation, read in the chat pane beside the other channels.
+    pub conversation: Option<String>,
     pub channel: String,
     pub when: String,
     pub from: String,
@@ -147,6 +149,7 @@ async fn list_page(
                 .into_iter()
                 .filter(|i| i.channel != "secure_message" && i.channel != "social_thread")
                 .map(|i| ItemRow {
+                    conversation: i.conversation.map(|c| c.to_string()),
                     channel: i.channel.clone(),
                     when: when(i.received_at),
                     from: ["from", "sender", "handle", "to"]
