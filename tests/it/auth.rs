@@ -111,6 +111,8 @@ async fn every_api_route_refuses_anonymous_callers_and_wrong_roles() {
         // Anonymous visitors start web chats (with their name) and then use a chat token.
         "/api/v1/chat/conversations",
         "/api/v1/chat/live",
+        // Authenticated by its HMAC signature (401 social.bad_signature; tests/it/channels.rs).
+        "/api/v1/channels/social/inbound",
     ];
     let mut checked = 0;
     for (path, ops) in spec["paths"].as_object().unwrap() {

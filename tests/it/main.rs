@@ -10,6 +10,7 @@ mod auth;
 pub mod browser;
 mod cards;
 mod cases;
+mod channels;
 mod chat;
 mod cli;
 mod directory;

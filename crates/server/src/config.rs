@@ -23,6 +23,8 @@ pub struct Settings {
     /// Cases (product §3): reopen window, auto-close, complaint deadlines, SLA targets.
     pub cases: cases::CaseRules,
     pub fraud: crate::fraud::FraudSettings,
+    /// Email, social media, secure messages, mail and fax (issue 7).
+    pub channels: ChannelSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +89,33 @@ impl Default for Settings {
             telephony: TelephonySettings::default(),
             cases: cases::CaseRules::default(),
             fraud: crate::fraud::FraudSettings::default(),
+            channels: ChannelSettings::default(),
+        }
+    }
+}
+
+/// Email, social media and paper channels (issue 7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelSettings {
+    /// The HMAC-SHA256 secret the social-media webhook signs its body with
+    /// (`X-Helpline-Signature: sha256=<hex>`). Empty: the webhook refuses every request.
+    pub social_webhook_secret: String,
+    /// Our outbound mail's `X-Loop` value; inbound mail carrying it is our own coming back.
+    pub email_loop_marker: String,
+    /// The domain of the Message-IDs of outbound case email.
+    pub email_domain: String,
+    /// How replies are signed and who the first direct message says is writing.
+    pub company_name: String,
+}
+
+impl Default for ChannelSettings {
+    fn default() -> Self {
+        Self {
+            social_webhook_secret: String::new(),
+            email_loop_marker: "support@helpline.example".to_owned(),
+            email_domain: "helpline.example".to_owned(),
+            company_name: "Helpline Card Services".to_owned(),
         }
     }
 }
@@ -219,9 +248,16 @@ impl Settings {
 fn names_a_setting(key: &str) -> bool {
     let key = key.to_lowercase().replace("__", ".");
     match key.split_once('.') {
-        Some((section, _)) => {
-            ["server", "auth", "log", "telephony", "cases", "fraud"].contains(&section)
-        }
+        Some((section, _)) => [
+            "server",
+            "auth",
+            "log",
+            "telephony",
+            "cases",
+            "fraud",
+            "channels",
+        ]
+        .contains(&section),
         None => ["data_dir", "database_url"].contains(&key.as_str()),
     }
 }
@@ -250,6 +286,12 @@ mod tests {
             let s = Settings::load(None, &Overrides::default()).expect("settings");
             assert_eq!(s.telephony.twiml_auth_token, "from-env");
             assert_eq!(s.server.public_url, "https://help.example.com");
+            jail.set_env(
+                "HELPLINE_CHANNELS__SOCIAL_WEBHOOK_SECRET",
+                "social-from-env",
+            );
+            let s = Settings::load(None, &Overrides::default()).expect("settings");
+            assert_eq!(s.channels.social_webhook_secret, "social-from-env");
             Ok(())
         });
     }

@@ -7,6 +7,7 @@
 mod appointments;
 mod cards;
 pub mod cases;
+pub mod channels;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod directory;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cardholders;
 pub mod cards;
 pub mod cases;
+pub mod channels;
 pub mod chat;
 pub mod directory;
 pub mod extract;
@@ -14,6 +15,7 @@ pub mod fraud;
 pub mod health;
 pub mod intent;
 pub mod routing;
+pub mod secure_messages;
 pub mod session;
 
 use axum::extract::Request;
@@ -145,6 +147,23 @@ fn cards_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(appointments::get))
         .routes(routes!(appointments::reschedule))
         .routes(routes!(appointments::cancel_one))
+        .merge(channel_routes())
+}
+
+/// Email, social media, secure messages, mail and fax (issue 7).
+fn channel_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(channels::email_inbound))
+        .routes(routes!(channels::email_reply))
+        .routes(routes!(channels::social_inbound))
+        .routes(routes!(channels::paper_intake))
+        .routes(routes!(channels::items))
+        .routes(routes!(secure_messages::create, secure_messages::list))
+        .routes(routes!(secure_messages::upload))
+        .routes(routes!(secure_messages::download))
+        .routes(routes!(secure_messages::get))
+        .routes(routes!(secure_messages::reply))
+        .routes(routes!(secure_messages::record))
 }
 
 /// Middleware for `/api`: any error answer that is not already problem+json (unknown route,

@@ -8,6 +8,7 @@ pub mod cards;
 pub mod chat;
 pub mod directory;
 pub mod fraud;
+pub mod messages;
 pub mod portal;
 pub mod routing;
 pub mod simulator;
@@ -96,6 +97,20 @@ pub fn router() -> Router<AppState> {
             post(appointments::console_cancel),
         )
         .route("/console/appointments", get(appointments::day_page))
+        .route(
+            "/portal/messages",
+            get(messages::portal_list).post(messages::portal_create),
+        )
+        .route(
+            "/portal/messages/{id}",
+            get(messages::portal_thread).post(messages::portal_reply),
+        )
+        .route("/console/messages", get(messages::console_list))
+        .route("/console/messages/paper", post(messages::console_paper))
+        .route(
+            "/console/messages/{id}",
+            get(messages::console_thread).post(messages::console_reply),
+        )
 }
 
 /// Which navigation a page shows.
@@ -147,6 +162,7 @@ impl<'a> Base<'a> {
                     ("/console/contacts", tr.t("nav-contacts")),
                     ("/ivr/simulator", tr.t("nav-ivr")),
                     ("/console/appointments", tr.t("nav-appointments")),
+                    ("/console/messages", tr.t("nav-messages")),
                 ];
                 if principal
                     .and_then(Principal::role)
@@ -172,6 +188,7 @@ impl<'a> Base<'a> {
                 ("/directory", tr.t("nav-directory")),
                 ("/directory/check", tr.t("nav-check-number")),
                 ("/portal/appointments", tr.t("nav-appointments")),
+                ("/portal/messages", tr.t("nav-messages")),
             ],
         };
         let languages = state

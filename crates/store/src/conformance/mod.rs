@@ -6,6 +6,7 @@
 mod appointments;
 pub mod cards;
 mod cases;
+mod channels;
 mod directory;
 mod fraud;
 mod ivr;
@@ -39,6 +40,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     cases::cases_and_conversations(&*store, &clock).await;
     cases::messages_commit_in_groups(&*store, &clock).await;
     appointments::seats_are_unique_and_changes_retire_reminders(store.clone(), &clock).await;
+    channels::items_and_sealed_attachments(&*store, &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {

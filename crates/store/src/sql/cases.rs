@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use cases::attachment::MediaType;
-use cases::conversation::{Conversation, ConversationStatus};
+use cases::conversation::{Conversation, ConversationChannel, ConversationStatus};
 use cases::{Case, CaseEvent, CaseEventKind, CaseRef, Message};
 use domain::{CardholderId, CaseId, ConversationId, Timestamp};
 use serde::Serialize;
@@ -151,7 +151,8 @@ impl SqlStore {
         .map_err(|e| {
             StoreError::unique_as_conflict(e, format!("message {} of conversation {}", m.seq, c.id))
         })?;
-        if !m.body.is_empty() {
+        // Secure-message bodies are sealed by the server: never indexed (nothing to find).
+        if !m.body.is_empty() && c.channel != ConversationChannel::SecureMessage {
             index_text(tx, "", &c.id.to_string(), m.seq, &m.body).await?;
         }
         self.write_effects(tx, effects).await

@@ -7,6 +7,7 @@ mod audit;
 mod cardholders;
 mod cards;
 mod cases;
+mod channels;
 mod directory;
 mod fraud;
 mod idempotency;

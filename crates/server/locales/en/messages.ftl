@@ -1,0 +1,43 @@
+# Secure messages (portal and console) and the console's view of email, social, mail and fax.
+
+nav-messages = Messages
+
+messages-title = Secure messages
+messages-console-title = Messages and mail
+messages-new-heading = Write to us
+messages-subject = Subject
+messages-body = Message
+messages-attachment = Attachment (PDF or photo, up to 10 MB)
+messages-send = Send
+messages-none = Nothing yet.
+messages-threads = Conversations
+messages-case = Case
+messages-last = Last message
+messages-due = Reply due
+messages-reply-due = We will reply by { $due }
+messages-answered = Answered
+messages-record = Download a record of this conversation
+messages-reply-heading = Reply
+messages-from-you = You
+messages-from-us = Your card services team
+messages-from-cardholder = Cardholder
+messages-from-agent = Agent
+messages-from-system = System
+messages-encrypted = Your messages and attachments are stored encrypted.
+messages-inbound = Email, social media, post and fax
+messages-item-channel = Channel
+messages-item-when = Received
+messages-item-from = From
+messages-item-disposition = Outcome
+messages-paper-heading = File a scanned letter or fax
+messages-paper-channel = Arrived by
+messages-paper-mail = Post
+messages-paper-fax = Fax
+messages-paper-sender = Sender
+messages-paper-received = Received on
+messages-paper-case = Existing case reference (optional)
+messages-paper-file = Scan (PDF, TIFF, JPEG or PNG, up to 25 MB)
+messages-paper-submit = File it
+messages-paper-done = Filed into case { $reference }.
+messages-audited = Opening a conversation is recorded in the audit log.
+messages-open = Open

@@ -1,0 +1,43 @@
+# Mensajes seguros (portal y consola) y la vista de la consola de correo, redes sociales, correo postal y fax.
+
+nav-messages = Mensajes
+
+messages-title = Mensajes seguros
+messages-console-title = Mensajes y correo
+messages-new-heading = Escríbanos
+messages-subject = Asunto
+messages-body = Mensaje
+messages-attachment = Adjunto (PDF o foto, hasta 10 MB)
+messages-send = Enviar
+messages-none = Todavía no hay nada.
+messages-threads = Conversaciones
+messages-case = Caso
+messages-last = Último mensaje
+messages-due = Respuesta antes de
+messages-reply-due = Le responderemos antes de { $due }
+messages-answered = Respondido
+messages-record = Descargar un registro de esta conversación
+messages-reply-heading = Responder
+messages-from-you = Usted
+messages-from-us = Su equipo de servicio de tarjetas
+messages-from-cardholder = Titular
+messages-from-agent = Agente
+messages-from-system = Sistema
+messages-encrypted = Sus mensajes y adjuntos se guardan cifrados.
+messages-inbound = Correo electrónico, redes sociales, correo postal y fax
+messages-item-channel = Canal
+messages-item-when = Recibido
+messages-item-from = De
+messages-item-disposition = Resultado
+messages-paper-heading = Registrar una carta o un fax escaneado
+messages-paper-channel = Llegó por
+messages-paper-mail = Correo postal
+messages-paper-fax = Fax
+messages-paper-sender = Remitente
+messages-paper-received = Recibido el
+messages-paper-case = Referencia de un caso existente (opcional)
+messages-paper-file = Escaneo (PDF, TIFF, JPEG o PNG, hasta 25 MB)
+messages-paper-submit = Registrar
+messages-paper-done = Registrado en el caso { $reference }.
+messages-audited = Abrir una conversación queda registrado en el registro de auditoría.
+messages-open = Abrir
