@@ -137,6 +137,7 @@ pub trait Store:
     + crate::cases::CaseStore
     + crate::cases::ConversationStore
     + crate::appointments::AppointmentStore
+    + crate::notifications::NotificationStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

@@ -9,6 +9,7 @@ mod cases;
 mod directory;
 mod fraud;
 mod ivr;
+mod notifications;
 mod routing;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     directory::entries_and_scam_reports(&*store, &clock).await;
     cases::cases_and_conversations(&*store, &clock).await;
     appointments::seats_are_unique_and_changes_retire_reminders(store.clone(), &clock).await;
+    notifications::each_channel_is_sent_once(&*store, &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {
