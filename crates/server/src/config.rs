@@ -23,6 +23,7 @@ pub struct Settings {
     /// Cases (product §3): reopen window, auto-close, complaint deadlines, SLA targets.
     pub cases: cases::CaseRules,
     pub fraud: crate::fraud::FraudSettings,
+    pub notifications: crate::notify::NotificationSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +88,7 @@ impl Default for Settings {
             telephony: TelephonySettings::default(),
             cases: cases::CaseRules::default(),
             fraud: crate::fraud::FraudSettings::default(),
+            notifications: crate::notify::NotificationSettings::default(),
         }
     }
 }
@@ -219,9 +221,16 @@ impl Settings {
 fn names_a_setting(key: &str) -> bool {
     let key = key.to_lowercase().replace("__", ".");
     match key.split_once('.') {
-        Some((section, _)) => {
-            ["server", "auth", "log", "telephony", "cases", "fraud"].contains(&section)
-        }
+        Some((section, _)) => [
+            "server",
+            "auth",
+            "log",
+            "telephony",
+            "cases",
+            "fraud",
+            "notifications",
+        ]
+        .contains(&section),
         None => ["data_dir", "database_url"].contains(&key.as_str()),
     }
 }

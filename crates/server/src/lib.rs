@@ -17,6 +17,7 @@ pub mod fraud;
 pub mod i18n;
 pub mod intent;
 pub mod metrics;
+pub mod notify;
 pub mod outbox;
 pub mod request_id;
 pub mod secrets;
@@ -238,7 +239,10 @@ pub async fn launch(
     state.directory.load().await?;
     state.fraud.load().await?;
     let workers = CancellationToken::new();
-    let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(LogHandler)];
+    let handlers: Vec<Arc<dyn EventHandler>> = vec![
+        Arc::new(LogHandler),
+        Arc::new(notify::Notifier::new(state.clone())?),
+    ];
     let dispatcher = Dispatcher {
         store: state.store.clone(),
         clock: state.clock.clone(),
