@@ -393,8 +393,6 @@ impl Notifier {
     pub fn new(state: AppState) -> anyhow::Result<Notifier> {
         let settings = &state.settings.notifications;
         check(settings)?;
-        // One crypto provider for rustls (webhook and SMTP); a second install is a no-op.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let uses = |p: Provider| [settings.email, settings.sms, settings.push].contains(&p);
         let webhook = if uses(Provider::Webhook) {
             let w = &settings.webhook;
