@@ -98,7 +98,7 @@ async fn webhook(fail_first: usize) -> (String, Arc<Hook>) {
                         .to_owned()
                 };
                 let timestamp: i64 = header("x-helpline-timestamp").parse().unwrap_or(0);
-                let now = jiff::Timestamp::now().as_second();
+                let now = domain::Clock::now(&domain::SystemClock).as_second();
                 if !verify(
                     SECRET.as_bytes(),
                     timestamp,
