@@ -330,3 +330,39 @@ async fn a_failing_webhook_is_retried_and_no_channel_goes_out_twice() {
     assert_eq!(attempts("email"), (1, store::DeliveryStatus::Sent));
     app.stop().await;
 }
+
+#[test]
+fn config_check_names_a_bad_provider_setting_and_never_prints_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("helpline.toml");
+    std::fs::write(
+        &config,
+        "[notifications]\nsms = \"webhook\"\n[notifications.webhook]\nurl = \"https://sms.example.com/hook\"\n",
+    )
+    .unwrap();
+    let check = |secret: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_helpline"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--config")
+            .arg(&config)
+            .args(["config", "check"])
+            .env_remove("HELPLINE_DATABASE_URL")
+            .env("HELPLINE_NOTIFICATIONS__WEBHOOK__SECRET", secret)
+            .output()
+            .unwrap()
+    };
+    let short = check("short");
+    assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(stderr.contains("notifications.webhook.secret"), "{stderr}");
+    let good = check("a-long-enough-webhook-secret");
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&good.stdout);
+    assert!(stdout.contains("sms = \"webhook\""), "{stdout}");
+    assert!(!stdout.contains("a-long-enough-webhook-secret"), "{stdout}");
+}
