@@ -260,6 +260,20 @@ async fn a_fraud_challenge_is_one_signed_sms_one_push_and_one_email_and_the_repl
     assert_eq!(sent("sms", "fraud-challenge"), 1, "{listed:?}");
     assert_eq!(sent("email", "fraud-challenge"), 1, "{listed:?}");
     assert_eq!(sent("push", "fraud-challenge"), 1, "{listed:?}");
+    // …and on the customer view in the console.
+    let (supervisor, _) = app.staff_client("supervisor@example.com").await;
+    let view = supervisor
+        .get(format!("{}/console/cardholders/{}", app.url, holder.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        view.contains("id=\"notifications\"") && view.contains("fraud-challenge"),
+        "the customer view lists the notifications"
+    );
     let anonymous = app.client().get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
     let bad = app

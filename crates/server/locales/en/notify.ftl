@@ -29,3 +29,10 @@ notify-appointment-cancelled-subject = {$issuer}: appointment cancelled
 notify-appointment-cancelled-body = {$issuer}: your appointment at {$centre_name} on {$local_start} is cancelled.
 notify-appointment-reminder-subject = {$issuer}: appointment reminder
 notify-appointment-reminder-body = {$issuer}: a reminder of your appointment at {$centre_name} on {$local_start}.
+
+# The customer view's list of sent notifications.
+notify-sent-title = Notifications sent
+notify-col-at = When
+notify-col-channel = Channel
+notify-col-template = Message
+notify-col-status = Status

@@ -27,3 +27,10 @@ notify-appointment-cancelled-subject = {$issuer}: cita cancelada
 notify-appointment-cancelled-body = {$issuer}: su cita en {$centre_name} del {$local_start} está cancelada.
 notify-appointment-reminder-subject = {$issuer}: recordatorio de cita
 notify-appointment-reminder-body = {$issuer}: le recordamos su cita en {$centre_name} el {$local_start}.
+
+# Lista de notificaciones enviadas en la vista del cliente.
+notify-sent-title = Notificaciones enviadas
+notify-col-at = Cuándo
+notify-col-channel = Canal
+notify-col-template = Mensaje
+notify-col-status = Estado
