@@ -232,6 +232,39 @@ async fn an_unanswered_chat_becomes_a_case_and_strangers_are_kept_out() {
     assert_eq!(problem["code"], "chat.name_required");
 }
 
+/// The first message is classified when the visitor picked no reason: an offline chat's case
+/// lands with the lost/stolen-and-fraud team; a reason the visitor picked stands.
+#[tokio::test]
+async fn the_first_message_routes_a_chat_by_the_intent_model() {
+    let app = TestApp::spawn().await;
+    let case_of = async |body: Value| {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/chat/conversations", app.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let started: Value = response.json().await.unwrap();
+        assert_eq!(started["status"], "offline", "{started}");
+        let reference: cases::CaseRef =
+            started["case_reference"].as_str().unwrap().parse().unwrap();
+        app.store
+            .case_by_reference(reference)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let words = "someone stole my wallet with my credit card in it last night";
+    let case = case_of(json!({"name": "Ana", "message": words})).await;
+    assert_eq!(case.reason, domain::Reason::LostStolen);
+    assert_eq!(case.department, domain::Department::LostOrStolen);
+    let case = case_of(json!({"name": "Ana", "message": words, "reason": "rewards"})).await;
+    assert_eq!(case.reason, domain::Reason::Rewards);
+    assert_eq!(case.department, domain::Department::Rewards);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn uploads_are_typed_by_content_and_stored_once() {
     let app = TestApp::spawn().await;

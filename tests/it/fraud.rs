@@ -1,17 +1,14 @@
 //! Fraud monitoring over HTTP: authorizations decided and stored, the "was this you?" challenge
-//! answered NO by SMS (card locked, dispute filed, `fraud.confirmed` for the case and the
-//! replacement) or YES (the retry is approved), unanswered challenges in the analysts' queue,
+//! answered NO by SMS (card locked, dispute filed, then the fraud case and the replacement from
+//! `fraud.confirmed`) or YES (the retry is approved), unanswered challenges in the analysts' queue,
 //! malformed and unknown-card authorizations, and a restart in the middle of a load that loses
 //! no acknowledged decision.
-
-use std::sync::Arc;
 
 use domain::{AccountId, CardId, Currency, Role, Tier};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::testkit::{Options, TestApp};
-use store::conformance::cards::test_keys;
-use store::{CardAccount, Effects, Page, Store};
+use store::{CardAccount, Effects, Page};
 
 /// A demo cardholder with a phone and an active card.
 pub(crate) struct Holder {
@@ -20,7 +17,9 @@ pub(crate) struct Holder {
     pub(crate) card: CardId,
 }
 
-pub(crate) async fn holder_with_card(store: &Arc<dyn Store>, nth: usize, pan: &str) -> Holder {
+/// The card is written with the server's own keys, so it can be found by its number too.
+pub(crate) async fn holder_with_card(app: &TestApp, nth: usize, pan: &str) -> Holder {
+    let store = &app.store;
     let now = domain::Clock::now(&domain::SystemClock);
     let holder = store
         .search_cardholders(
@@ -49,7 +48,7 @@ pub(crate) async fn holder_with_card(store: &Arc<dyn Store>, nth: usize, pan: &s
         .insert_card_account(&account, Effects::none())
         .await
         .unwrap();
-    let keys = test_keys();
+    let keys = server::cards::keys(&app.state).unwrap();
     let pan = cards::Pan::parse(pan).unwrap();
     let id = CardId::new();
     let mut record = store::CardRecord {
@@ -155,7 +154,7 @@ async fn challenged_again(app: &TestApp, token: &str, holder: &Holder) -> Value 
 async fn a_challenge_answered_no_by_sms_locks_the_card_and_files_a_dispute() {
     let app = TestApp::spawn().await;
     let token = app.token(Role::Integration).await;
-    let holder = holder_with_card(&app.store, 0, "4111 1111 1111 1111").await;
+    let holder = holder_with_card(&app, 0, "4111 1111 1111 1111").await;
     let clone = challenged(&app, &token, &holder).await;
     let alert = clone["alert_id"].as_str().unwrap().to_owned();
 
@@ -198,10 +197,14 @@ async fn a_challenge_answered_no_by_sms_locks_the_card_and_files_a_dispute() {
     assert_eq!(answered["status"], "confirmed_fraud");
     assert_eq!(answered["alerts"][0], alert.as_str());
 
-    // Card locked at once, zero-liability dispute filed, the case and replacement requested.
+    // Card blocked at once (locked, then reported stolen by the follow-up), zero-liability
+    // dispute filed, the case and replacement requested.
     let card = app.store.card_by_id(holder.card).await.unwrap().unwrap();
     assert!(
-        matches!(card.card.state, cards::CardState::Locked { .. }),
+        matches!(
+            card.card.state,
+            cards::CardState::Locked { .. } | cards::CardState::Stolen { .. }
+        ),
         "{:?}",
         card.card.state
     );
@@ -229,7 +232,41 @@ async fn a_challenge_answered_no_by_sms_locks_the_card_and_files_a_dispute() {
         "fraud"
     );
 
-    // A second answer is refused; the locked card is declined from now on.
+    // The follow-up of `fraud.confirmed`: a fraud case for the cardholder, the card reported
+    // stolen and a replacement ordered to the address on file, noted on the case.
+    let case_id = domain::CaseId(alert.parse().unwrap());
+    let case = wait_for(|| async {
+        let case = app.store.case_by_id(case_id).await.unwrap()?;
+        let card = app.store.card_by_id(holder.card).await.unwrap().unwrap();
+        let noted = app.store.case_events(case_id).await.unwrap().len() > 1;
+        (noted && card.card.state.is_terminal()).then_some(case)
+    })
+    .await;
+    assert_eq!(case.reason, domain::Reason::Fraud);
+    assert_eq!(case.department, domain::Department::LostOrStolen);
+    assert_eq!(case.cardholder, Some(holder.id));
+    let card = app.store.card_by_id(holder.card).await.unwrap().unwrap();
+    let cards::CardState::Stolen {
+        replacement: Some(replacement),
+        ..
+    } = card.card.state
+    else {
+        panic!("reported stolen with a replacement: {:?}", card.card.state);
+    };
+    let new_card = app
+        .store
+        .card_by_id(replacement.card_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(new_card.card.cardholder_id, holder.id);
+    let timeline = serde_json::to_string(&app.store.case_events(case_id).await.unwrap()).unwrap();
+    assert!(
+        timeline.contains(&format!("replacement ending {}", replacement.last4)),
+        "{timeline}"
+    );
+
+    // A second answer is refused; the blocked card is declined from now on.
     let again = app
         .client()
         .post(format!("{}/api/v1/fraud/sms-replies", app.url))
@@ -254,7 +291,7 @@ async fn a_challenge_answered_no_by_sms_locks_the_card_and_files_a_dispute() {
 async fn a_challenge_answered_yes_lets_the_retry_through() {
     let app = TestApp::spawn().await;
     let token = app.token(Role::Integration).await;
-    let holder = holder_with_card(&app.store, 1, "5555 5555 5555 4444").await;
+    let holder = holder_with_card(&app, 1, "5555 5555 5555 4444").await;
     challenged(&app, &token, &holder).await;
     let answered = app
         .client()
@@ -289,7 +326,7 @@ async fn an_unanswered_challenge_goes_to_the_analysts_queue() {
     })
     .await;
     let token = app.token(Role::Integration).await;
-    let holder = holder_with_card(&app.store, 2, "4000 0566 5566 5556").await;
+    let holder = holder_with_card(&app, 2, "4000 0566 5566 5556").await;
     let clone = challenged(&app, &token, &holder).await;
 
     let analyst = app.token(Role::FraudAnalyst).await;
@@ -387,7 +424,7 @@ async fn an_unanswered_challenge_goes_to_the_analysts_queue() {
 async fn malformed_authorizations_are_400_and_unknown_cards_are_declined() {
     let app = TestApp::spawn().await;
     let token = app.token(Role::Integration).await;
-    let holder = holder_with_card(&app.store, 3, "4242 4242 4242 4242").await;
+    let holder = holder_with_card(&app, 3, "4242 4242 4242 4242").await;
     let good = purchase(&holder.card.to_string(), TOKYO, 5, "3500");
     let url = format!("{}/api/v1/authorizations", app.url);
     for (field, value, says) in [
@@ -424,6 +461,35 @@ async fn malformed_authorizations_are_400_and_unknown_cards_are_declined() {
             "{field}: {problem}"
         );
     }
+    // A card number is found by its keyed hash; a malformed one is refused without echoing it.
+    let mut by_number = good.clone();
+    by_number.as_object_mut().unwrap().remove("card_id");
+    by_number["card_number"] = json!("4242-4242-4242-4242");
+    let decided = authorize(&app, &token, &by_number).await;
+    assert_eq!(decided["decision"], "approve", "{decided}");
+    let stored: uuid::Uuid = decided["decision_id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        app.store.fraud_decision(stored).await.unwrap().card_id,
+        Some(holder.card.to_string())
+    );
+    by_number["card_number"] = json!("4242 4242 4242 4241");
+    let refused = app
+        .client()
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&by_number)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let problem = refused.text().await.unwrap();
+    assert!(problem.contains("card_number"), "{problem}");
+    assert!(!problem.contains("4241"), "{problem}");
+    by_number["card_number"] = json!("5555 5555 5555 4444");
+    let unknown = authorize(&app, &token, &by_number).await;
+    assert_eq!(unknown["decision"], "decline");
+    assert_eq!(signals(&unknown)[0], "unknown_card");
+
     let mut stranger = good.clone();
     stranger["card_id"] = json!(CardId::new().to_string());
     let declined = authorize(&app, &token, &stranger).await;
@@ -438,7 +504,7 @@ async fn malformed_authorizations_are_400_and_unknown_cards_are_declined() {
 async fn a_restart_in_the_middle_of_a_load_loses_no_acknowledged_decision() {
     let app = TestApp::spawn().await;
     let token = app.token(Role::Integration).await;
-    let holder = holder_with_card(&app.store, 4, "4000 0000 0000 0002").await;
+    let holder = holder_with_card(&app, 4, "4000 0000 0000 0002").await;
     let card = holder.card.to_string();
     let url = format!("{}/api/v1/authorizations", app.url);
     let mut senders = Vec::new();
@@ -487,4 +553,19 @@ async fn a_restart_in_the_middle_of_a_load_loses_no_acknowledged_decision() {
         "{after}"
     );
     app.stop().await;
+}
+
+/// Polls `check` until it gives a value (the outbox dispatcher works in the background).
+async fn wait_for<T, F, Fut>(check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..100 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("not done within 10 s");
 }

@@ -179,7 +179,7 @@ async fn a_fraud_challenge_is_one_signed_sms_one_push_and_one_email_and_the_repl
     let (hook_url, hook) = webhook(0).await;
     let app = app_with_providers(&hook_url, smtp_port).await;
     let token = app.token(Role::Integration).await;
-    let holder = holder_with_card(&app.store, 0, "4111 1111 1111 1111").await;
+    let holder = holder_with_card(&app, 0, "4111 1111 1111 1111").await;
     let cardholder = app
         .store
         .cardholder_by_id(holder.id)
@@ -308,7 +308,7 @@ async fn a_failing_webhook_is_retried_and_no_channel_goes_out_twice() {
     let (hook_url, hook) = webhook(2).await;
     let app = app_with_providers(&hook_url, smtp_port).await;
     let token = app.token(Role::Integration).await;
-    let holder = holder_with_card(&app.store, 1, "4111 1111 1111 1111").await;
+    let holder = holder_with_card(&app, 1, "4111 1111 1111 1111").await;
     challenged(&app, &token, &holder).await;
 
     until("the retried SMS and push", || {

@@ -122,6 +122,20 @@ impl Reason {
         }
     }
 
+    /// The reason to record for a contact sent to `department` (e.g. by the intent model).
+    pub const fn for_department(department: Department) -> Reason {
+        match department {
+            Department::LostOrStolen => Reason::LostStolen,
+            Department::BillingDisputes | Department::PaymentsTransfers => Reason::Billing,
+            Department::CardServices => Reason::Activation,
+            Department::AccountManagement => Reason::Account,
+            Department::TravelAndInternational => Reason::Travel,
+            Department::Rewards => Reason::Rewards,
+            Department::Business => Reason::Business,
+            Department::General => Reason::General,
+        }
+    }
+
     /// Lost cards and fraud are answered before everything else.
     pub const fn is_urgent(self) -> bool {
         matches!(self, Reason::LostStolen | Reason::Fraud)
@@ -193,5 +207,19 @@ mod tests {
                 "{r}"
             );
         }
+    }
+
+    #[test]
+    fn a_department_s_reason_is_handled_by_that_department_or_its_neighbour() {
+        for &d in Department::ALL {
+            let back = Reason::for_department(d).department();
+            let expected = match d {
+                // Payments questions are billing's: there is no payments reason of its own.
+                Department::PaymentsTransfers => Department::BillingDisputes,
+                other => other,
+            };
+            assert_eq!(back, expected, "{d}");
+        }
+        assert!(Reason::for_department(Department::LostOrStolen).is_urgent());
     }
 }

@@ -5,6 +5,7 @@
 //! are stored as watermarks.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cases::Message;
@@ -12,8 +13,9 @@ use cases::attachment::AttachmentRef;
 use cases::conversation::{Author, Conversation, Delivery, Draft, Posted, Side};
 use domain::{ConversationId, MessageId};
 use serde::Serialize;
+use store::cases::MessageAppend;
 use store::{Effects, NewEvent, Store, StoreError};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
@@ -38,7 +40,21 @@ pub struct ChatHub {
     store: Arc<dyn Store>,
     clock: Arc<dyn domain::Clock>,
     rooms: Mutex<HashMap<ConversationId, Arc<Room>>>,
+    /// Messages waiting for the group-commit writer ([`ChatHub::run_writer`]).
+    queue: mpsc::Sender<Pending>,
+    queued: Mutex<Option<mpsc::Receiver<Pending>>>,
+    /// Whether the writer takes the queue; when not, messages are written one by one.
+    writing: AtomicBool,
 }
+
+/// A message waiting to be stored, and who waits for the outcome.
+struct Pending {
+    append: MessageAppend,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The most messages stored in one transaction.
+const GROUP_COMMIT: usize = 256;
 
 /// A message as clients see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -99,11 +115,100 @@ fn side_name(side: Side) -> &'static str {
 
 impl ChatHub {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn domain::Clock>) -> Self {
+        let (queue, queued) = mpsc::channel(4 * GROUP_COMMIT);
         Self {
             store,
             clock,
             rooms: Mutex::new(HashMap::new()),
+            queue,
+            queued: Mutex::new(Some(queued)),
+            writing: AtomicBool::new(false),
         }
+    }
+
+    /// Stores queued messages, as many per transaction as are waiting (group commit), until
+    /// `stop`; then stores what is still queued. Run it after the server has drained.
+    pub async fn run_writer(self: Arc<Self>, stop: CancellationToken) {
+        let Some(mut queued) = self.queued.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            return;
+        };
+        self.writing.store(true, Ordering::SeqCst);
+        loop {
+            let first = tokio::select! {
+                () = stop.cancelled() => break,
+                first = queued.recv() => first,
+            };
+            let Some(first) = first else { break };
+            let mut batch = vec![first];
+            while batch.len() < GROUP_COMMIT {
+                match queued.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            self.commit(batch).await;
+        }
+        self.writing.store(false, Ordering::SeqCst);
+        queued.close();
+        let mut rest = Vec::new();
+        while let Ok(next) = queued.try_recv() {
+            rest.push(next);
+        }
+        if !rest.is_empty() {
+            self.commit(rest).await;
+        }
+    }
+
+    /// One transaction for the batch; if it fails, each message alone, so that one stale
+    /// conversation does not fail the others.
+    async fn commit(&self, batch: Vec<Pending>) {
+        let appends: Vec<MessageAppend> = batch.iter().map(|p| p.append.clone()).collect();
+        match self.store.append_messages(&appends).await {
+            Ok(()) => {
+                for pending in batch {
+                    let _ = pending.done.send(Ok(()));
+                }
+            }
+            Err(err) if batch.len() == 1 => {
+                if let Some(pending) = batch.into_iter().next() {
+                    let _ = pending.done.send(Err(err));
+                }
+            }
+            Err(_) => {
+                for Pending { append, done } in batch {
+                    let outcome = self
+                        .store
+                        .append_message(&append.conversation, &append.message, append.effects)
+                        .await;
+                    let _ = done.send(outcome);
+                }
+            }
+        }
+    }
+
+    /// Stores one message: through the group-commit writer when it runs, else directly.
+    async fn append(&self, append: MessageAppend) -> Result<(), StoreError> {
+        if self.writing.load(Ordering::SeqCst) {
+            let (done, outcome) = oneshot::channel();
+            match self.queue.send(Pending { append, done }).await {
+                Ok(()) => {
+                    // Only a writer that died mid-batch drops the answer: not stored.
+                    return outcome
+                        .await
+                        .unwrap_or(Err(StoreError::Interrupted("chat message".to_owned())));
+                }
+                // The writer has stopped: write it here.
+                Err(mpsc::error::SendError(Pending { append, .. })) => {
+                    return self
+                        .store
+                        .append_message(&append.conversation, &append.message, append.effects)
+                        .await;
+                }
+            }
+        }
+        self.store
+            .append_message(&append.conversation, &append.message, append.effects)
+            .await
     }
 
     fn room(&self, id: ConversationId) -> Arc<Room> {
@@ -173,7 +278,12 @@ impl ChatHub {
             } else {
                 Effects::none()
             };
-            match self.store.append_message(&next, &message, effects).await {
+            let append = MessageAppend {
+                conversation: next.clone(),
+                message: message.clone(),
+                effects,
+            };
+            match self.append(append).await {
                 Ok(()) => {
                     *conversation = next;
                     let _ = room.frames.send(Frame::Message {

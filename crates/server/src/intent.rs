@@ -99,3 +99,43 @@ mod tests {
         assert!(classifier.description().contains("lexical.hlm"));
     }
 }
+
+/// What the intent model makes of a cardholder's own words (chat, IVR speech), under its
+/// routing policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routed {
+    /// Where to send the contact; `None` when the policy would ask again or hand to a person.
+    pub department: Option<domain::Department>,
+    /// The model's best guess, for the agent to confirm when there is no route.
+    pub best_guess: domain::Department,
+    pub intent: String,
+    /// Calibrated; 1.0 for a safety-net route, which is a rule rather than a guess, so that no
+    /// confidence threshold downstream can undo it.
+    pub confidence: f32,
+}
+
+/// Classifies `text`; `None` when it cannot be classified (empty or too long).
+pub fn route(classifier: &Classifier, text: &str) -> Option<Routed> {
+    let suggestion = classifier.suggest(text).ok()?;
+    let (department, confidence) = match suggestion.route {
+        intent::Route::Department {
+            department,
+            safety_net: Some(_),
+            ..
+        } => (Some(department), 1.0),
+        intent::Route::Department {
+            department,
+            confidence,
+            ..
+        } => (Some(department), confidence),
+        intent::Route::Clarify { .. } | intent::Route::Person { .. } => {
+            (None, suggestion.classification.confidence)
+        }
+    };
+    Some(Routed {
+        department,
+        best_guess: suggestion.classification.department,
+        intent: suggestion.classification.intent,
+        confidence,
+    })
+}

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod fraud;
+pub mod fraud_followup;
 pub mod i18n;
 pub mod intent;
 pub mod metrics;
@@ -241,6 +242,9 @@ pub async fn launch(
     let workers = CancellationToken::new();
     let handlers: Vec<Arc<dyn EventHandler>> = vec![
         Arc::new(LogHandler),
+        Arc::new(fraud_followup::FraudFollowUp {
+            state: state.clone(),
+        }),
         Arc::new(notify::Notifier::new(state.clone())?),
     ];
     let dispatcher = Dispatcher {
@@ -254,17 +258,18 @@ pub async fn launch(
     let housekeeping = tokio::spawn(housekeep(state.clone(), workers.clone()));
     let routing_timers = tokio::spawn(state.switchboard.clone().run_timers(workers.clone()));
     let case_timers = tokio::spawn(casework::run_timers(state.clone(), workers.clone()));
-    // The decision writer stops only after the server has finished its requests (drained).
-    let fraud_writer_stop = CancellationToken::new();
-    let fraud_writer = tokio::spawn(state.fraud.clone().run_writer(fraud_writer_stop.clone()));
+    // The group-commit writers stop only after the server has finished its requests (drained).
+    let writers_stop = CancellationToken::new();
+    let fraud_writer = tokio::spawn(state.fraud.clone().run_writer(writers_stop.clone()));
+    let chat_writer = tokio::spawn(state.chat.clone().run_writer(writers_stop.clone()));
     let fraud_timers = tokio::spawn(state.fraud.clone().run_timers(workers.clone()));
     let fraud = state.fraud.clone();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await;
-    fraud_writer_stop.cancel();
-    let _ = fraud_writer.await;
+    writers_stop.cancel();
+    let _ = tokio::join!(fraud_writer, chat_writer);
     workers.cancel();
     let _ = tokio::join!(
         dispatch,

@@ -1026,34 +1026,13 @@ async fn rewards(
     Ok(EffectResult::Rewards { points })
 }
 
-/// Free speech → department with the intent model (product §7). The model's routing policy
-/// decides: no department when it would ask or hand to a person, and the flow then re-asks.
-/// A safety-net route is a rule, not a guess, so the flow's confidence threshold must not undo it.
+/// Free speech → department with the intent model (product §7); no department when the model's
+/// policy would ask or hand to a person, and the flow then re-asks.
 fn classify(state: &AppState, text: &str) -> EffectResult {
-    let Ok(suggestion) = state.intent.suggest(text) else {
-        return EffectResult::Classified {
-            department: None,
-            confidence: 0.0,
-        };
-    };
-    let (department, confidence) = match suggestion.route {
-        intent::Route::Department {
-            department,
-            safety_net: Some(_),
-            ..
-        } => (Some(department), 1.0),
-        intent::Route::Department {
-            department,
-            confidence,
-            ..
-        } => (Some(department), confidence),
-        intent::Route::Clarify { .. } | intent::Route::Person { .. } => {
-            (None, suggestion.classification.confidence)
-        }
-    };
+    let routed = crate::intent::route(&state.intent, text);
     EffectResult::Classified {
-        department,
-        confidence,
+        department: routed.as_ref().and_then(|r| r.department),
+        confidence: routed.map_or(0.0, |r| r.confidence),
     }
 }
 

@@ -76,6 +76,15 @@ pub struct Guest {
     pub token_hash: String,
 }
 
+/// One message to append with its conversation after posting it (see
+/// [`ConversationStore::append_messages`]).
+#[derive(Debug, Clone)]
+pub struct MessageAppend {
+    pub conversation: Conversation,
+    pub message: Message,
+    pub effects: Effects,
+}
+
 /// A stored conversation and its visitor, if anonymous.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredConversation {
@@ -112,6 +121,9 @@ pub trait ConversationStore: Send + Sync {
         message: &Message,
         effects: Effects,
     ) -> StoreResult<()>;
+    /// Several [`append_message`](Self::append_message)s in one transaction (group commit):
+    /// all are stored or, on any conflict, none.
+    async fn append_messages(&self, batch: &[MessageAppend]) -> StoreResult<()>;
     /// Saves receipts, links and status (never `last_seq`, which only messages move).
     async fn save_conversation(
         &self,

@@ -15,6 +15,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A queued write whose writer stopped before answering: it was not stored.
+    #[error("the write was interrupted before it was stored: {0}")]
+    Interrupted(String),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -17,7 +17,7 @@ use cases::conversation::{
     Author, Conversation, ConversationChannel, ConversationStatus, Delivery, Draft, Side,
 };
 use cases::{Actor, NewCase};
-use domain::{CaseId, Channel, ContactId, ConversationId, Lang, Reason, Tier};
+use domain::{CaseId, Channel, ContactId, ConversationId, Department, Lang, Reason, Tier};
 use routing::{ContactKind, ContactPhase};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -231,16 +231,28 @@ pub async fn start(
             )
             .await?;
     }
-    let reason = request.reason.unwrap_or(Reason::General);
+    // A reason the visitor picked stands; otherwise their own words are classified, the
+    // contact routed by the suggestion and the agent shown what it was (a case made of the chat
+    // can be reclassified or transferred).
+    let routed = match (request.reason, request.message.as_deref()) {
+        (None, Some(text)) => crate::intent::route(&state.intent, text),
+        _ => None,
+    };
+    let department = routed.as_ref().and_then(|r| r.department);
+    let reason = request
+        .reason
+        .or(department.map(Reason::for_department))
+        .unwrap_or(Reason::General);
+    let notes = routed.as_ref().map(suggestion_note).into_iter().collect();
     let entered = state
         .switchboard
-        .enter(
+        .enter_with_notes(
             ContactEntry {
                 id: ContactId(id.0),
                 kind: ContactKind::Chat,
                 channel: Channel::Chat,
                 reason,
-                department: None,
+                department,
                 tier: cardholder.as_ref().map_or(Tier::Green, |c| c.tier),
                 lang: cardholder
                     .as_ref()
@@ -253,6 +265,7 @@ pub async fn start(
                 waiting_since: None,
                 context_id: format!("conversation:{id}"),
             },
+            notes,
             Vec::new(),
         )
         .await?;
@@ -262,7 +275,7 @@ pub async fn start(
             .switchboard
             .abandon(ContactId(id.0), Vec::new())
             .await?;
-        Some(chat_to_case(&state, id, reason, "chat.offline").await?)
+        Some(chat_to_case(&state, id, reason, department, "chat.offline").await?)
     } else {
         None
     };
@@ -282,12 +295,28 @@ pub async fn start(
     ))
 }
 
+/// What the agent sees on the offer: the model's suggestion, or its unsure best guess.
+fn suggestion_note(routed: &crate::intent::Routed) -> String {
+    let percent = (routed.confidence * 100.0).round();
+    match routed.department {
+        Some(department) => format!(
+            "Suggested from the first message: {department} ({}, {percent} %)",
+            routed.intent
+        ),
+        None => format!(
+            "Unsure from the first message, perhaps {} ({}, {percent} %): ask what it is about",
+            routed.best_guess, routed.intent
+        ),
+    }
+}
+
 /// Makes a case of a chat nobody answered (unless it has one) and tells the visitor its
 /// reference; returns the reference.
 async fn chat_to_case(
     state: &AppState,
     id: ConversationId,
     reason: Reason,
+    department: Option<Department>,
     why: &str,
 ) -> Result<String, ApiError> {
     let stored = state
@@ -329,7 +358,7 @@ async fn chat_to_case(
             tier: stored.conversation.tier,
             subject,
             reason,
-            department: None,
+            department,
             channel: Channel::Chat,
         },
         actor,
@@ -520,7 +549,7 @@ pub async fn close(
             .any(|m| matches!(m.author, Author::Agent(_))),
     };
     if !answered {
-        chat_to_case(&state, id, Reason::General, "chat.abandoned").await?;
+        chat_to_case(&state, id, Reason::General, None, "chat.abandoned").await?;
     }
     state
         .chat

@@ -83,10 +83,16 @@ fn bad(detail: impl Into<String>) -> ApiError {
     ApiError::bad_request("fraud.invalid_authorization", detail)
 }
 
+/// How an authorization names its card.
+enum CardRef {
+    Id(String),
+    Number(cards::Pan),
+}
+
 fn parse_request(
     request: AuthorizationRequest,
     now: Timestamp,
-) -> ApiResult<(Option<String>, AuthorizationInput)> {
+) -> ApiResult<(CardRef, AuthorizationInput)> {
     let currency = Currency::parse(&request.currency).map_err(|e| {
         bad(format!(
             "currency {:?} is not an ISO 4217 code such as USD: {e}",
@@ -141,8 +147,11 @@ fn parse_request(
         None => now,
     };
     let card_ref = match (request.card_id, request.card_number) {
-        (Some(id), None) => Some(id),
-        (None, Some(_number)) => None,
+        (Some(id), None) => CardRef::Id(id),
+        // The number is never echoed back, stored or logged.
+        (None, Some(number)) => CardRef::Number(cards::Pan::parse(&number).map_err(|_| {
+            bad("card_number is not a card number (15 or 16 digits passing the Luhn check)")
+        })?),
         (Some(_), Some(_)) => return Err(bad("give card_id or card_number, not both")),
         (None, None) => return Err(bad("give card_id or card_number")),
     };
@@ -184,15 +193,13 @@ pub async fn authorize(
     let (card_ref, mut input) = parse_request(request, state.clock.now())?;
     let now = state.clock.now();
     let record = match card_ref {
-        Some(text) => match text.parse::<CardId>() {
+        CardRef::Id(text) => match text.parse::<CardId>() {
             Ok(id) => state.store.card_by_id(id).await?,
             Err(_) => {
                 return Err(bad(format!("card_id {text:?} is not a card id (a UUID)")));
             }
         },
-        // A card number is looked up by its keyed hash once the cards keys are wired; until
-        // then it is an unknown card (declined with the reason). It is never stored or logged.
-        None => None,
+        CardRef::Number(pan) => crate::cards::card_by_number(&state, &pan).await?,
     };
     if let Some(record) = record {
         let card = KnownCard {

@@ -8,7 +8,7 @@ use domain::{CaseId, Channel, Clock, FakeClock, MessageId, Reason, Role};
 use jiff::SignedDuration;
 
 use super::{sample_cardholder, sample_user};
-use crate::cases::{CaseChange, CaseFilter, Guest, StoredAttachment};
+use crate::cases::{CaseChange, CaseFilter, Guest, MessageAppend, StoredAttachment};
 use crate::*;
 
 fn conflict<T: std::fmt::Debug>(result: StoreResult<T>) -> bool {
@@ -290,4 +290,69 @@ pub(super) async fn cases_and_conversations(store: &dyn Store, clock: &FakeClock
         due_later.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![case.id]
     );
+}
+
+/// Group commit: a batch of messages to several conversations is stored in one transaction, all
+/// or none (a stale one makes the whole batch a conflict and leaves nothing behind).
+pub(super) async fn messages_commit_in_groups(store: &dyn Store, clock: &FakeClock) {
+    let now = clock.now();
+    let mut chats = Vec::new();
+    for _ in 0..3 {
+        let chat = Conversation::start(
+            domain::ConversationId::new(),
+            ConversationChannel::Chat,
+            None,
+            None,
+            now,
+        );
+        store
+            .insert_conversation(&chat, None, Effects::none())
+            .await
+            .expect("conversation");
+        chats.push(chat);
+    }
+    let next = |chat: &mut Conversation, body: &str| {
+        let draft = Draft {
+            author: Author::Cardholder,
+            body: body.to_owned(),
+            attachments: Vec::new(),
+            client_key: None,
+        };
+        let Posted::New { message, .. } =
+            chat.post(draft, MessageId::new(), None, now).expect("post")
+        else {
+            panic!("a new message");
+        };
+        MessageAppend {
+            conversation: chat.clone(),
+            message,
+            effects: Effects::none(),
+        }
+    };
+    let batch: Vec<_> = chats.iter_mut().map(|c| next(c, "first")).collect();
+    store.append_messages(&batch).await.expect("group");
+    for (chat, item) in chats.iter().zip(&batch) {
+        let stored = store.messages_after(chat.id, 0, 10).await.expect("read");
+        assert_eq!(stored, vec![item.message.clone()]);
+    }
+
+    // The second item repeats a stored sequence number: nothing of the batch is kept.
+    let fresh = next(&mut chats[0], "second");
+    let stale = batch[1].clone();
+    let third = next(&mut chats[2], "second");
+    assert!(conflict(
+        store.append_messages(&[fresh, stale, third]).await
+    ));
+    for chat in &chats {
+        assert_eq!(
+            store
+                .messages_after(chat.id, 0, 10)
+                .await
+                .expect("read")
+                .len(),
+            1,
+            "nothing of a failed batch is stored"
+        );
+    }
+    store.append_messages(&[]).await.expect("an empty batch");
 }

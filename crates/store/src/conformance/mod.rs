@@ -38,6 +38,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     cards::cards_store(&*store, &clock).await;
     directory::entries_and_scam_reports(&*store, &clock).await;
     cases::cases_and_conversations(&*store, &clock).await;
+    cases::messages_commit_in_groups(&*store, &clock).await;
     appointments::seats_are_unique_and_changes_retire_reminders(store.clone(), &clock).await;
     notifications::each_channel_is_sent_once(&*store, &clock).await;
 }

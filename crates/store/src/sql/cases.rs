@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{RowExt, SqlStore};
 use crate::cases::{
-    CaseChange, CaseFilter, CaseStore, ConversationStore, Guest, StoredAttachment,
+    CaseChange, CaseFilter, CaseStore, ConversationStore, Guest, MessageAppend, StoredAttachment,
     StoredConversation,
 };
 use crate::error::{StoreError, StoreResult};
@@ -98,6 +98,65 @@ async fn index_text(
 }
 
 impl SqlStore {
+    /// Appends one message inside `tx` (checked against the conversation's `last_seq`).
+    async fn append_in(
+        &self,
+        tx: &mut AnyConnection,
+        c: &Conversation,
+        m: &Message,
+        effects: Effects,
+    ) -> StoreResult<()> {
+        if m.conversation != c.id || m.seq != c.last_seq {
+            return Err(StoreError::Corrupt(format!(
+                "message {} of conversation {} does not follow conversation {} at {}",
+                m.seq, m.conversation, c.id, c.last_seq
+            )));
+        }
+        let updated = sqlx::query(
+            "UPDATE conversations SET last_seq = $1, snapshot = $2, status = $3, updated_at = $4, \
+                 case_id = $5, cardholder_id = $6 \
+             WHERE id = $7 AND last_seq = $8",
+        )
+        .bind(signed(c.last_seq))
+        .bind(to_json(c)?)
+        .bind(status_text(c))
+        .bind(m.sent_at.as_millisecond())
+        .bind(c.case.map(|id| id.to_string()))
+        .bind(c.cardholder.map(|id| id.to_string()))
+        .bind(c.id.to_string())
+        .bind(signed(m.seq.saturating_sub(1)))
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::conflict(format!(
+                "message {} of conversation {}",
+                m.seq, c.id
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO conversation_messages (conversation_id, seq, id, author, body, \
+                 attachments, client_key, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(c.id.to_string())
+        .bind(signed(m.seq))
+        .bind(m.id.to_string())
+        .bind(to_json(&m.author)?)
+        .bind(&m.body)
+        .bind(to_json(&m.attachments)?)
+        .bind(m.client_key.clone())
+        .bind(m.sent_at.as_millisecond())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            StoreError::unique_as_conflict(e, format!("message {} of conversation {}", m.seq, c.id))
+        })?;
+        if !m.body.is_empty() {
+            index_text(tx, "", &c.id.to_string(), m.seq, &m.body).await?;
+        }
+        self.write_effects(tx, effects).await
+    }
+
     /// The condition that selects matching `search_docs` rows, with `$1` the words.
     fn search_condition(&self) -> &'static str {
         match self.backend {
@@ -488,56 +547,23 @@ impl ConversationStore for SqlStore {
         m: &Message,
         effects: Effects,
     ) -> StoreResult<()> {
-        if m.conversation != c.id || m.seq != c.last_seq {
-            return Err(StoreError::Corrupt(format!(
-                "message {} of conversation {} does not follow conversation {} at {}",
-                m.seq, m.conversation, c.id, c.last_seq
-            )));
-        }
         let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE conversations SET last_seq = $1, snapshot = $2, status = $3, updated_at = $4, \
-                 case_id = $5, cardholder_id = $6 \
-             WHERE id = $7 AND last_seq = $8",
-        )
-        .bind(signed(c.last_seq))
-        .bind(to_json(c)?)
-        .bind(status_text(c))
-        .bind(m.sent_at.as_millisecond())
-        .bind(c.case.map(|id| id.to_string()))
-        .bind(c.cardholder.map(|id| id.to_string()))
-        .bind(c.id.to_string())
-        .bind(signed(m.seq.saturating_sub(1)))
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::conflict(format!(
-                "message {} of conversation {}",
-                m.seq, c.id
-            )));
+        self.append_in(&mut tx, c, m, effects).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn append_messages(&self, batch: &[MessageAppend]) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        for item in batch {
+            self.append_in(
+                &mut tx,
+                &item.conversation,
+                &item.message,
+                item.effects.clone(),
+            )
+            .await?;
         }
-        sqlx::query(
-            "INSERT INTO conversation_messages (conversation_id, seq, id, author, body, \
-                 attachments, client_key, sent_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(c.id.to_string())
-        .bind(signed(m.seq))
-        .bind(m.id.to_string())
-        .bind(to_json(&m.author)?)
-        .bind(&m.body)
-        .bind(to_json(&m.attachments)?)
-        .bind(m.client_key.clone())
-        .bind(m.sent_at.as_millisecond())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            StoreError::unique_as_conflict(e, format!("message {} of conversation {}", m.seq, c.id))
-        })?;
-        if !m.body.is_empty() {
-            index_text(&mut tx, "", &c.id.to_string(), m.seq, &m.body).await?;
-        }
-        self.write_effects(&mut tx, effects).await?;
         tx.commit().await?;
         Ok(())
     }
