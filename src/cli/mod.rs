@@ -117,6 +117,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for var in Settings::unknown_env_vars() {
                 eprintln!("warning: {var} names no setting");
             }
+            server::notify::check(&settings.notifications)?;
             println!("{}", toml_of(&settings)?);
             println!("# configuration is valid");
             Ok(())
@@ -130,6 +131,14 @@ fn toml_of(settings: &Settings) -> anyhow::Result<String> {
         shown.telephony.twiml_auth_token = "***".to_owned();
     }
     shown.database_url = store::redact_url(&shown.database_url);
+    for secret in [
+        &mut shown.notifications.smtp.password,
+        &mut shown.notifications.webhook.secret,
+    ] {
+        if !secret.is_empty() {
+            "***".clone_into(secret);
+        }
+    }
     Ok(server::config::to_toml(&shown)?)
 }
 

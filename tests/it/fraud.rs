@@ -11,14 +11,14 @@ use server::testkit::{Options, TestApp};
 use store::{CardAccount, Effects, Page};
 
 /// A demo cardholder with a phone and an active card.
-struct Holder {
-    id: domain::CardholderId,
-    phone: String,
-    card: CardId,
+pub(crate) struct Holder {
+    pub(crate) id: domain::CardholderId,
+    pub(crate) phone: String,
+    pub(crate) card: CardId,
 }
 
 /// The card is written with the server's own keys, so it can be found by its number too.
-async fn holder_with_card(app: &TestApp, nth: usize, pan: &str) -> Holder {
+pub(crate) async fn holder_with_card(app: &TestApp, nth: usize, pan: &str) -> Holder {
     let store = &app.store;
     let now = domain::Clock::now(&domain::SystemClock);
     let holder = store
@@ -126,7 +126,7 @@ fn signals(decision: &Value) -> Vec<String> {
 }
 
 /// A purchase in Tokyo, then the same card in São Paulo 40 minutes later: challenged.
-async fn challenged(app: &TestApp, token: &str, holder: &Holder) -> Value {
+pub(crate) async fn challenged(app: &TestApp, token: &str, holder: &Holder) -> Value {
     let card = holder.card.to_string();
     let home = authorize(app, token, &purchase(&card, TOKYO, 60, "3500")).await;
     assert_eq!(home["decision"], "approve", "{home}");

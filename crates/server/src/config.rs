@@ -25,6 +25,7 @@ pub struct Settings {
     pub fraud: crate::fraud::FraudSettings,
     /// Email, social media, secure messages, mail and fax (issue 7).
     pub channels: ChannelSettings,
+    pub notifications: crate::notify::NotificationSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +90,7 @@ impl Default for Settings {
             telephony: TelephonySettings::default(),
             cases: cases::CaseRules::default(),
             fraud: crate::fraud::FraudSettings::default(),
+            notifications: crate::notify::NotificationSettings::default(),
             channels: ChannelSettings::default(),
         }
     }
@@ -256,6 +258,7 @@ fn names_a_setting(key: &str) -> bool {
             "cases",
             "fraud",
             "channels",
+            "notifications",
         ]
         .contains(&section),
         None => ["data_dir", "database_url"].contains(&key.as_str()),

@@ -94,6 +94,23 @@ impl I18n {
     }
 }
 
+impl I18n {
+    /// The message `id` in `lang` (English when `lang` lacks it), or `None` when neither has it
+    /// or an argument it names is missing: for texts that leave the system (notifications).
+    pub fn checked(&self, lang: Lang, id: &str, args: Option<&FluentArgs<'_>>) -> Option<String> {
+        let bundle = [lang, Lang::En]
+            .iter()
+            .filter_map(|l| self.bundles.get(l))
+            .find(|b| b.has_message(id))?;
+        let pattern = bundle.get_message(id)?.value()?;
+        let mut errors = Vec::new();
+        let text = bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned();
+        errors.is_empty().then_some(text)
+    }
+}
+
 /// Translations for one page render, bound to its language.
 #[derive(Clone, Copy)]
 pub struct Tr<'a> {

@@ -19,6 +19,7 @@ pub mod fraud_followup;
 pub mod i18n;
 pub mod intent;
 pub mod metrics;
+pub mod notify;
 pub mod outbox;
 pub mod request_id;
 pub mod sealed;
@@ -246,6 +247,7 @@ pub async fn launch(
         Arc::new(fraud_followup::FraudFollowUp {
             state: state.clone(),
         }),
+        Arc::new(notify::Notifier::new(state.clone())?),
     ];
     let dispatcher = Dispatcher {
         store: state.store.clone(),

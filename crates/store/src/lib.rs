@@ -15,6 +15,7 @@ mod error;
 mod fraud;
 mod ivr;
 mod model;
+pub mod notifications;
 mod routing;
 mod sql;
 mod traits;
@@ -31,6 +32,7 @@ pub use self::fraud::{
     AlertStatus, FraudAlert, FraudBatch, FraudDecisionRecord, FraudLabel, FraudStore,
 };
 pub use self::ivr::{IvrCall, IvrStore};
+pub use self::notifications::{Delivery, DeliveryAttempt, DeliveryStatus, NotificationStore};
 pub use self::routing::{RoutingChanges, RoutingFigures, RoutingStore};
 pub use error::{StoreError, StoreResult};
 pub use model::*;

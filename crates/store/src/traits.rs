@@ -138,6 +138,7 @@ pub trait Store:
     + crate::cases::ConversationStore
     + crate::appointments::AppointmentStore
     + crate::channels::ChannelStore
+    + crate::notifications::NotificationStore
 {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a query.

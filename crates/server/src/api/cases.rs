@@ -331,7 +331,7 @@ pub struct CaseDetail {
     pub cardholder: Option<super::cardholders::CardholderView>,
 }
 
-async fn detail(state: &AppState, id: CaseId) -> ApiResult<CaseDetail> {
+pub async fn detail(state: &AppState, id: CaseId) -> ApiResult<CaseDetail> {
     let case = casework::load(state, id).await?;
     let timeline = state.store.case_events(id).await?;
     let conversations = state.store.conversations_of_case(id).await?;

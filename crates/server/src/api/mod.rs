@@ -14,6 +14,7 @@ pub mod extract;
 pub mod fraud;
 pub mod health;
 pub mod intent;
+pub mod notifications;
 pub mod routing;
 pub mod secure_messages;
 pub mod session;
@@ -75,6 +76,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(cardholders::search))
         .routes(routes!(cardholders::get))
+        .routes(routes!(notifications::list))
         .routes(routes!(audit::list))
         .routes(routes!(intent::classify))
         .routes(routes!(fraud::authorize))

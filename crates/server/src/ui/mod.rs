@@ -5,6 +5,7 @@ pub mod admin;
 pub mod appointments;
 pub mod assets;
 pub mod cards;
+pub mod cases;
 pub mod chat;
 pub mod directory;
 pub mod fraud;
@@ -111,6 +112,10 @@ pub fn router() -> Router<AppState> {
             "/console/messages/{id}",
             get(messages::console_thread).post(messages::console_reply),
         )
+        .route("/console/cases", get(cases::inbox))
+        .route("/console/cases/{id}", get(cases::case_page))
+        .route("/console/cases/{id}/commands", post(cases::command))
+        .route("/console/escalations", get(cases::escalations))
 }
 
 /// Which navigation a page shows.
@@ -159,6 +164,7 @@ impl<'a> Base<'a> {
             Area::Staff { admin } => {
                 let mut items = vec![
                     ("/console", tr.t("nav-console")),
+                    ("/console/cases", tr.t("nav-cases")),
                     ("/console/contacts", tr.t("nav-contacts")),
                     ("/ivr/simulator", tr.t("nav-ivr")),
                     ("/console/appointments", tr.t("nav-appointments")),
@@ -169,6 +175,7 @@ impl<'a> Base<'a> {
                     .is_some_and(|r| matches!(r, Role::Supervisor | Role::Admin))
                 {
                     items.push(("/routing", tr.t("nav-routing")));
+                    items.push(("/console/escalations", tr.t("nav-escalations")));
                 }
                 if principal.and_then(Principal::role).is_some_and(|r| {
                     matches!(r, Role::FraudAnalyst | Role::Supervisor | Role::Admin)

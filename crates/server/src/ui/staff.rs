@@ -254,6 +254,8 @@ struct CustomerPage<'a> {
     cards: String,
     /// The cardholder's latest authorization decisions (fraud monitoring).
     fraud: Vec<crate::api::fraud::DecisionView>,
+    /// What the notifications sender sent them, newest first.
+    notifications: Vec<crate::api::notifications::NotificationView>,
 }
 
 pub async fn customer(
@@ -291,12 +293,24 @@ pub async fn customer(
                     .collect(),
                 Err(err) => return crate::error::ApiError::from(err).into_response(),
             };
+            let page = store::Page {
+                limit: 20,
+                offset: 0,
+            };
+            let notifications = match state.store.deliveries_for_cardholder(id, page).await {
+                Ok(found) => found
+                    .iter()
+                    .map(crate::api::notifications::NotificationView::from)
+                    .collect(),
+                Err(err) => return crate::error::ApiError::from(err).into_response(),
+            };
             render(&CustomerPage {
                 base,
                 c,
                 address,
                 cards,
                 fraud,
+                notifications,
             })
         }
         Err(err) if err.status == StatusCode::NOT_FOUND => {

@@ -10,6 +10,7 @@ mod channels;
 mod directory;
 mod fraud;
 mod ivr;
+mod notifications;
 mod routing;
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub async fn run_all(store: Arc<dyn Store>, clock: Arc<FakeClock>) {
     cases::messages_commit_in_groups(&*store, &clock).await;
     appointments::seats_are_unique_and_changes_retire_reminders(store.clone(), &clock).await;
     channels::items_and_sealed_attachments(&*store, &clock).await;
+    notifications::each_channel_is_sent_once(&*store, &clock).await;
 }
 
 pub fn sample_user(email: &str, role: Role, at: Timestamp) -> User {

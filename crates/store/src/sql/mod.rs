@@ -12,6 +12,7 @@ mod directory;
 mod fraud;
 mod idempotency;
 mod ivr;
+mod notifications;
 mod outbox;
 mod routing;
 mod sessions;
