@@ -16,7 +16,7 @@ use store::Page;
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
-fn email(headers: &[(&str, &str)], body: &str) -> String {
+pub(crate) fn email(headers: &[(&str, &str)], body: &str) -> String {
     let mut raw = String::new();
     for (name, value) in headers {
         raw.push_str(&format!("{name}: {value}\r\n"));
@@ -43,7 +43,7 @@ fn email_with_pdf(from: &str, subject: &str, message_id: &str, text: &str) -> St
     )
 }
 
-async fn send_email(app: &TestApp, token: &str, raw: &str) -> (StatusCode, Value) {
+pub(crate) async fn send_email(app: &TestApp, token: &str, raw: &str) -> (StatusCode, Value) {
     let response = app
         .client()
         .post(format!("{}/api/v1/channels/email/inbound", app.url))

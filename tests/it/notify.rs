@@ -345,6 +345,63 @@ async fn a_failing_webhook_is_retried_and_no_channel_goes_out_twice() {
     app.stop().await;
 }
 
+/// An agent's email reply on a case goes out through SMTP once, threaded: the reference in the
+/// subject, In-Reply-To and References the cardholder's message, our loop marker.
+#[tokio::test]
+async fn an_agent_s_case_email_goes_out_by_smtp_threaded_to_the_cardholder_s_message() {
+    let (smtp_port, mail) = smtp_sink().await;
+    let (hook_url, _hook) = webhook(0).await;
+    let app = app_with_providers(&hook_url, smtp_port).await;
+    let token = app.token(Role::Integration).await;
+    let raw = crate::channels::email(
+        &[
+            ("From", "Kim <kim@mail.example>"),
+            ("Subject", "Where is my new card?"),
+            ("Message-ID", "<kim-1@mail.example>"),
+        ],
+        "It has been two weeks.",
+    );
+    let (status, opened) = crate::channels::send_email(&app, &token, &raw).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let reference = opened["case_reference"].as_str().unwrap().to_owned();
+    let conversation = opened["conversation_id"].as_str().unwrap();
+    let (agent, csrf) = app.staff_client("agent@example.com").await;
+    let replied = agent
+        .post(format!(
+            "{}/api/v1/channels/email/conversations/{conversation}/reply",
+            app.url
+        ))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"body": "It was posted yesterday."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replied.status(), StatusCode::CREATED);
+    let mail_of = |mail: &Arc<Mutex<Vec<String>>>| {
+        mail.lock()
+            .unwrap()
+            .iter()
+            .find(|m| m.contains("It was posted yesterday."))
+            .cloned()
+    };
+    until("the case email", || mail_of(&mail).is_some()).await;
+    let sent = mail_of(&mail).unwrap();
+    assert!(sent.contains(&reference), "{sent}");
+    assert!(sent.contains("In-Reply-To: <kim-1@mail.example>"), "{sent}");
+    assert!(sent.contains("References: <kim-1@mail.example>"), "{sent}");
+    assert!(sent.contains("X-Loop: support@helpline.example"), "{sent}");
+    assert!(sent.contains("To: kim@mail.example"), "{sent}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let copies = mail
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.contains("It was posted yesterday."))
+        .count();
+    assert_eq!(copies, 1);
+    app.stop().await;
+}
+
 #[test]
 fn config_check_names_a_bad_provider_setting_and_never_prints_secrets() {
     let dir = tempfile::tempdir().unwrap();

@@ -176,9 +176,13 @@ const CASE_TEMPLATES: [&str; 7] = [
     "complaint_final_response",
 ];
 
+/// An agent's email reply on a case, written by the email channel (`api/channels.rs`).
+pub const CASE_EMAIL_TOPIC: &str = "email.outbound";
+
 /// The topics this handler wants.
 pub fn wants(topic: &str) -> bool {
     topic == "notification.requested"
+        || topic == CASE_EMAIL_TOPIC
         || topic.starts_with("appointment.")
         || topic
             .strip_prefix("case.")
@@ -466,26 +470,7 @@ impl Notifier {
                 );
                 Ok(())
             }
-            Provider::Webhook => {
-                let hook = self.webhook.as_ref().context("no webhook configured")?;
-                let body = serde_json::to_vec(message)?;
-                let timestamp = self.state.clock.now().as_second();
-                let response = hook
-                    .client
-                    .post(&hook.url)
-                    .header("content-type", "application/json")
-                    .header("x-helpline-timestamp", timestamp.to_string())
-                    .header("x-helpline-signature", sign(&hook.secret, timestamp, &body))
-                    .header("idempotency-key", key)
-                    .body(body)
-                    .send()
-                    .await
-                    .context("webhook unreachable")?;
-                if !response.status().is_success() {
-                    bail!("webhook answered {}", response.status());
-                }
-                Ok(())
-            }
+            Provider::Webhook => self.post_webhook(key, serde_json::to_vec(message)?).await,
             Provider::Smtp => {
                 use lettre::AsyncTransport;
                 let smtp = self.smtp.as_ref().context("no SMTP server configured")?;
@@ -510,6 +495,148 @@ impl Notifier {
     }
 }
 
+impl Notifier {
+    /// Posts a signed JSON body to the webhook.
+    async fn post_webhook(&self, key: &str, body: Vec<u8>) -> anyhow::Result<()> {
+        let hook = self.webhook.as_ref().context("no webhook configured")?;
+        let timestamp = self.state.clock.now().as_second();
+        let response = hook
+            .client
+            .post(&hook.url)
+            .header("content-type", "application/json")
+            .header("x-helpline-timestamp", timestamp.to_string())
+            .header("x-helpline-signature", sign(&hook.secret, timestamp, &body))
+            .header("idempotency-key", key)
+            .body(body)
+            .send()
+            .await
+            .context("webhook unreachable")?;
+        if !response.status().is_success() {
+            bail!("webhook answered {}", response.status());
+        }
+        Ok(())
+    }
+
+    /// An agent's reply by email: sent as written, with the threading and loop headers the
+    /// email channel chose, through the email provider, once (like every other delivery).
+    async fn send_case_email(&self, event: &OutboxEvent) -> anyhow::Result<()> {
+        let email: CaseEmail = serde_json::from_value(event.payload.clone())
+            .with_context(|| format!("{CASE_EMAIL_TOPIC} event {} is not readable", event.id))?;
+        let provider = self.provider(Channel::Email);
+        if provider == Provider::Off {
+            return Ok(());
+        }
+        let attempt = DeliveryAttempt {
+            event_id: event.id,
+            channel: Channel::Email.name(),
+            recipient: &email.to,
+            cardholder_id: None,
+            provider: provider.name(),
+            template: "case-email",
+        };
+        let now = self.state.clock.now();
+        if self
+            .state
+            .store
+            .begin_delivery(&attempt, now)
+            .await?
+            .is_none()
+        {
+            return Ok(()); // sent on an earlier attempt
+        }
+        let key = delivery_key(event.id, Channel::Email);
+        let outcome = match provider {
+            Provider::Off => Ok(()),
+            Provider::Log => {
+                tracing::info!(delivery = %key, case = %email.case_reference, "case email (log provider)");
+                Ok(())
+            }
+            Provider::Webhook => {
+                let body = serde_json::to_vec(&serde_json::json!({
+                    "id": key,
+                    "channel": "email",
+                    "to": email.to,
+                    "title": email.subject,
+                    "text": email.body,
+                    "message_id": email.message_id,
+                    "in_reply_to": email.in_reply_to,
+                    "headers": email.headers,
+                }))?;
+                self.post_webhook(&key, body).await
+            }
+            Provider::Smtp => self.smtp_case_email(&email).await,
+        };
+        let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
+        self.state
+            .store
+            .finish_delivery(
+                event.id,
+                Channel::Email.name(),
+                &email.to,
+                error.as_deref().map_or(Ok(()), Err),
+                self.state.clock.now(),
+            )
+            .await?;
+        outcome
+    }
+
+    async fn smtp_case_email(&self, email: &CaseEmail) -> anyhow::Result<()> {
+        use lettre::AsyncTransport;
+        use lettre::message::header::{HeaderName, HeaderValue};
+        let smtp = self.smtp.as_ref().context("no SMTP server configured")?;
+        let bracketed = |id: &str| {
+            let id = id.trim();
+            if id.starts_with('<') {
+                id.to_owned()
+            } else {
+                format!("<{id}>")
+            }
+        };
+        let mut builder = lettre::Message::builder()
+            .from(smtp.from.clone())
+            .to(email
+                .to
+                .parse()
+                .context("the case email's address is not valid")?)
+            .subject(&email.subject)
+            .message_id(Some(bracketed(&email.message_id)))
+            .header(lettre::message::header::ContentType::TEXT_PLAIN);
+        if let Some(parent) = email
+            .in_reply_to
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+        {
+            builder = builder
+                .in_reply_to(bracketed(parent))
+                .references(bracketed(parent));
+        }
+        for (name, value) in &email.headers {
+            let name = HeaderName::new_from_ascii(name.clone())
+                .map_err(|_| anyhow::anyhow!("header name {name:?} is not ASCII"))?;
+            builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+        }
+        let message = builder.body(email.body.clone())?;
+        smtp.transport
+            .send(message)
+            .await
+            .map_err(|e| anyhow::anyhow!("smtp: {e}"))?;
+        Ok(())
+    }
+}
+
+/// The `email.outbound` payload.
+#[derive(Debug, Deserialize)]
+struct CaseEmail {
+    to: String,
+    subject: String,
+    message_id: String,
+    in_reply_to: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    body: String,
+    case_reference: String,
+}
+
 #[async_trait]
 impl EventHandler for Notifier {
     fn name(&self) -> &'static str {
@@ -521,6 +648,9 @@ impl EventHandler for Notifier {
     }
 
     async fn handle(&self, event: &OutboxEvent) -> anyhow::Result<()> {
+        if event.topic == CASE_EMAIL_TOPIC {
+            return self.send_case_email(event).await;
+        }
         let Some(request) = plan(&event.topic, &event.payload) else {
             return Ok(());
         };
