@@ -19,3 +19,4 @@ mod ivr;
 mod operations;
 mod pages;
 mod routing;
+mod sip;

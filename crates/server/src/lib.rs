@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod request_id;
 pub mod secrets;
+pub mod sip;
 pub mod state;
 pub mod switchboard;
 pub mod telephony;

@@ -127,6 +127,25 @@ impl Message {
     /// Parses one datagram. Requests must carry Via, From, To, Call-ID and CSeq; a body is cut
     /// at Content-Length (absent: the rest of the datagram).
     pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
+        let message = Message::parse_loose(bytes)?;
+        for required in ["via", "from", "to", "call-id", "cseq"] {
+            if message.header(required).is_none() {
+                return Err(ParseError::Missing(match required {
+                    "via" => "Via",
+                    "from" => "From",
+                    "to" => "To",
+                    "call-id" => "Call-ID",
+                    _ => "CSeq",
+                }));
+            }
+        }
+        message.cseq().ok_or(ParseError::CSeq)?;
+        Ok(message)
+    }
+
+    /// The start line and headers without the checks of [`Message::parse`]: enough to answer a
+    /// malformed request with 400 when it has a Via to answer to.
+    pub fn parse_loose(bytes: &[u8]) -> Result<Message, ParseError> {
         if bytes.len() > MAX_MESSAGE {
             return Err(ParseError::TooLarge);
         }
@@ -176,18 +195,6 @@ impl Message {
             }
             None => rest.to_vec(),
         };
-        for required in ["via", "from", "to", "call-id", "cseq"] {
-            if message.header(required).is_none() {
-                return Err(ParseError::Missing(match required {
-                    "via" => "Via",
-                    "from" => "From",
-                    "to" => "To",
-                    "call-id" => "Call-ID",
-                    _ => "CSeq",
-                }));
-            }
-        }
-        message.cseq().ok_or(ParseError::CSeq)?;
         Ok(message)
     }
 

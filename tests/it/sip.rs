@@ -1,0 +1,207 @@
+//! The IVR over SIP with real peers: sipp (tests/sip/*.xml) calls Helpline's SIP server on
+//! loopback, hears RTP prompt audio, reports a stolen card with RFC 4733 digits and hangs up
+//! while queued; baresip places a call and sends digits too. Assertions are on what Helpline
+//! recorded. Skipped, with the reason printed, only when the peer program is not installed
+//! (scripts/test installs both).
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+
+use domain::FakeClock;
+use server::sip::{SipOptions, ivr_call_id};
+use server::telephony::Session;
+use server::testkit::{Options, TestApp};
+use tokio::net::UdpSocket;
+use tokio_util::sync::CancellationToken;
+
+fn installed(program: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The test app (daytime in New York, every team open) with SIP on an ephemeral UDP port.
+async fn spawn() -> (TestApp, SocketAddr, CancellationToken) {
+    let app = TestApp::spawn_with(Options {
+        clock: Arc::new(FakeClock::new("2026-01-05T21:00:00Z".parse().unwrap())),
+        ..Options::default()
+    })
+    .await;
+    let stop = CancellationToken::new();
+    let sip = server::sip::start(
+        app.state.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        SipOptions {
+            prompt_dir: Some(app.data_dir.path().join("prompts")),
+            ..SipOptions::default()
+        },
+        stop.clone(),
+    )
+    .await
+    .unwrap();
+    (app, sip.local, stop)
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What the test heard of Helpline's RTP.
+#[derive(Debug, Default)]
+struct Heard {
+    packets: usize,
+    ssrcs: std::collections::BTreeSet<u32>,
+    /// Consecutive packets whose sequence number did not go up by one or whose timestamp did not
+    /// go up by 160 (one 20 ms G.711 packet).
+    broken_steps: usize,
+    /// Packets that were not silence.
+    audible: usize,
+}
+
+/// Listens for Helpline's RTP on `socket` until `stop`.
+async fn listen_rtp(socket: UdpSocket, stop: CancellationToken) -> Heard {
+    let mut heard = Heard::default();
+    let mut buf = vec![0u8; 2048];
+    let mut last: Option<(u16, u32)> = None;
+    loop {
+        let (len, _) = tokio::select! {
+            () = stop.cancelled() => return heard,
+            r = socket.recv_from(&mut buf) => r.unwrap(),
+        };
+        let Some(packet) = sip::rtp::Packet::parse(&buf[..len]) else {
+            continue;
+        };
+        heard.packets += 1;
+        heard.ssrcs.insert(packet.ssrc);
+        if let Some((seq, ts)) = last
+            && (packet.sequence != seq.wrapping_add(1) || packet.timestamp != ts.wrapping_add(160))
+        {
+            heard.broken_steps += 1;
+        }
+        last = Some((packet.sequence, packet.timestamp));
+        if packet.payload.len() == 160 && packet.payload.iter().any(|b| *b != 0xff) {
+            heard.audible += 1;
+        }
+    }
+}
+
+/// Milliseconds sipp needs to key `digits` (its synthesised presses take about 250 ms each),
+/// plus the time to hear the next question.
+fn keying_ms(digits: &str) -> String {
+    (digits.len() as u64 * 300 + 2500).to_string()
+}
+
+#[tokio::test]
+async fn sipp_reports_a_stolen_card_with_rfc4733_digits_and_hears_prompts() {
+    if !installed("sipp") {
+        eprintln!("SKIPPED: sipp is not installed (apt-get install sip-tester; scripts/test does)");
+        return;
+    }
+    let (app, sip_addr, stop) = spawn().await;
+    let (holder, number, _, dob) = crate::ivr::demo_caller(&app, 3).await;
+    let caller = holder.phone.clone().unwrap();
+    let audio = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let audio_port = audio.local_addr().unwrap().port();
+    let heard_stop = CancellationToken::new();
+    let heard = tokio::spawn(listen_rtp(audio, heard_stop.clone()));
+
+    // sipp numbers its calls from 1: `-cid_str` makes the one call's Call-ID known.
+    let cid_prefix = format!("lost-card-{}", std::process::id());
+    let call_id = format!("{cid_prefix}-1@127.0.0.1");
+    let scenario = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sip/lost_card.xml"),
+    )
+    .unwrap()
+    .replace("{CALLER}", &caller)
+    .replace("{CARD}", &number)
+    .replace("{CARD_MS}", &keying_ms(&number))
+    .replace("{DOB}", &dob)
+    .replace("{DOB_MS}", &keying_ms(&dob))
+    .replace("{AUDIO_PORT}", &audio_port.to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lost_card.xml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = tokio::process::Command::new("sipp")
+        .current_dir(dir.path())
+        .args(["-sf", file.to_str().unwrap()])
+        .args(["-m", "1", "-l", "1", "-nostdin", "-trace_err"])
+        .args(["-cid_str", &format!("{cid_prefix}-%u@127.0.0.1")])
+        .args(["-timeout", "90s", "-timeout_error"])
+        .args(["-i", "127.0.0.1", "-p", &free_udp_port().to_string()])
+        .args(["-mp", &free_udp_port().to_string()])
+        .arg(sip_addr.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    heard_stop.cancel();
+    let heard = heard.await.unwrap();
+    let errors: String = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with("errors.log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        out.status.success(),
+        "sipp failed ({}):\n{}\n{errors}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Helpline spoke: 20 ms packets from one source, in order, most of them not silence.
+    assert_eq!(heard.ssrcs.len(), 1, "{heard:?}");
+    assert!(heard.packets > 500, "about 20 s of call: {heard:?}");
+    assert!(
+        heard.broken_steps == 0,
+        "sequence +1 and timestamp +160 per packet: {heard:?}"
+    );
+    assert!(heard.audible > 100, "prompts were heard: {heard:?}");
+
+    // What Helpline recorded: verified, the card blocked as stolen, a replacement ordered, the
+    // call queued for the lost/stolen team, and ended when sipp hung up.
+    let cards = app.store.cards_for(holder.id).await.unwrap();
+    let old = cards
+        .iter()
+        .find(|c| number.ends_with(&c.card.last4.to_string()))
+        .unwrap();
+    assert!(old.card.state.is_terminal(), "{:?}", old.card.state);
+    let order = app
+        .store
+        .replacement_order(old.card.id)
+        .await
+        .unwrap()
+        .expect("replacement ordered");
+    assert_eq!(order.shipping, cards::ShippingOption::Expedited);
+    let row = app
+        .store
+        .ivr_call(&ivr_call_id(&call_id))
+        .await
+        .unwrap()
+        .expect("the SIP call ran the IVR");
+    assert!(
+        !row.state.contains(&number),
+        "no card number in the call state"
+    );
+    let session: Session = serde_json::from_str(&row.state).unwrap();
+    let context = session.call.context();
+    assert!(context.identity.level >= ivr::VerificationLevel::Basic);
+    assert!(
+        context
+            .outcomes
+            .iter()
+            .any(|o| matches!(o, ivr::Outcome::LostOrStolenReported { .. })),
+        "{:?}",
+        context.outcomes
+    );
+    assert!(session.contact.is_some(), "handed off to a person");
+    assert!(row.ended_at.is_some(), "the BYE ended the call");
+    stop.cancel();
+}
