@@ -205,3 +205,200 @@ async fn sipp_reports_a_stolen_card_with_rfc4733_digits_and_hears_prompts() {
     assert!(row.ended_at.is_some(), "the BYE ended the call");
     stop.cancel();
 }
+
+/// A bare UDP SIP client: sends one request, collects the responses up to the final one.
+struct Peer {
+    socket: UdpSocket,
+    server: SocketAddr,
+}
+
+impl Peer {
+    async fn new(server: SocketAddr) -> Peer {
+        Peer {
+            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            server,
+        }
+    }
+
+    fn request(&self, method: &str, call_id: &str, cseq: u32, extra: &str, body: &str) -> String {
+        let me = self.socket.local_addr().unwrap();
+        let content_type = if body.is_empty() {
+            String::new()
+        } else {
+            "Content-Type: application/sdp\r\n".to_owned()
+        };
+        format!(
+            "{method} sip:ivr@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}{cseq}{method}\r\nFrom: <sip:+12125550100@{me}>;tag=peer\r\nTo: <sip:ivr@{server}>{extra}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: <sip:peer@{me}>\r\nMax-Forwards: 70\r\n{content_type}Content-Length: {}\r\n\r\n{body}",
+            body.len(),
+            server = self.server,
+        )
+    }
+
+    async fn send(&self, text: &str) {
+        self.socket
+            .send_to(text.as_bytes(), self.server)
+            .await
+            .unwrap();
+    }
+
+    /// The next message within 5 s.
+    async fn next(&self) -> Option<sip::Message> {
+        let mut buf = vec![0u8; 65_535];
+        let (len, _) = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            self.socket.recv_from(&mut buf),
+        )
+        .await
+        .ok()?
+        .unwrap();
+        // Loose: a 400 echoes the unreadable CSeq it was sent.
+        Some(sip::Message::parse_loose(&buf[..len]).unwrap())
+    }
+
+    /// Status codes of the responses up to (and with) the first final one.
+    async fn codes(&self) -> Vec<u16> {
+        let mut codes = Vec::new();
+        while let Some(message) = self.next().await {
+            if let sip::StartLine::Response { code, .. } = message.start {
+                codes.push(code);
+                if code >= 200 {
+                    break;
+                }
+            }
+        }
+        codes
+    }
+
+    async fn final_response(&self) -> sip::Message {
+        loop {
+            let message = self.next().await.expect("a response");
+            if let sip::StartLine::Response { code, .. } = message.start
+                && code >= 200
+            {
+                return message;
+            }
+        }
+    }
+}
+
+const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+
+#[tokio::test]
+async fn bad_sip_gets_the_right_error_and_a_call_answers_hangs_up_and_is_recorded() {
+    let (app, sip_addr, stop) = spawn().await;
+    let peer = Peer::new(sip_addr).await;
+
+    // Noise never brings the server down; a request it cannot read gets 400.
+    peer.send("\u{0}\u{1}garbage\r\n\r\n").await;
+    peer.send(
+        &peer
+            .request("INVITE", "bad-cseq", 1, "", "")
+            .replace("CSeq: 1 INVITE", "CSeq: one INVITE"),
+    )
+    .await;
+    assert_eq!(peer.codes().await, vec![400]);
+
+    peer.send(&peer.request("OPTIONS", "opt", 1, "", "")).await;
+    let options = peer.final_response().await;
+    assert!(matches!(
+        options.start,
+        sip::StartLine::Response { code: 200, .. }
+    ));
+    assert!(options.header("allow").unwrap().contains("INVITE"));
+
+    peer.send(&peer.request("FROB", "frob", 1, "", "")).await;
+    assert_eq!(peer.codes().await, vec![501]);
+    peer.send(&peer.request("REGISTER", "reg", 1, "", "")).await;
+    assert_eq!(peer.codes().await, vec![405]);
+    peer.send(&peer.request("BYE", "nobody", 2, ";tag=x", ""))
+        .await;
+    assert_eq!(peer.codes().await, vec![481]);
+
+    // An offer without G.711: 488.
+    let opus = OFFER
+        .replace("RTP/AVP 8 101", "RTP/AVP 111")
+        .replace("a=rtpmap:8 PCMA/8000", "a=rtpmap:111 opus/48000/2");
+    peer.send(&peer.request("INVITE", "opus", 1, "", &opus))
+        .await;
+    assert_eq!(peer.codes().await, vec![488]);
+
+    // CANCEL while it rings: 200 for the CANCEL, 487 for the INVITE.
+    peer.send(&peer.request("INVITE", "cancelled", 1, "", OFFER))
+        .await;
+    let mut seen = Vec::new();
+    while let Some(message) = peer.next().await {
+        if let sip::StartLine::Response { code, .. } = message.start {
+            seen.push((code, message.cseq().unwrap().1.to_string()));
+            if code == 180 {
+                let cancel = peer
+                    .request("CANCEL", "cancelled", 1, "", "")
+                    .replace("z9hG4bKcancelled1CANCEL", "z9hG4bKcancelled1INVITE");
+                peer.send(&cancel).await;
+            }
+            if code == 487 {
+                break;
+            }
+        }
+    }
+    assert!(seen.contains(&(200, "CANCEL".to_owned())), "{seen:?}");
+    assert!(seen.contains(&(487, "INVITE".to_owned())), "{seen:?}");
+
+    // A call: 100, 180, 200 with our answer (A-law and the offer's event type), ACK, a digit by
+    // SIP INFO, then the caller hangs up and the IVR call is recorded as ended.
+    peer.send(&peer.request("INVITE", "answered", 1, "", OFFER))
+        .await;
+    let mut codes = Vec::new();
+    let ok = loop {
+        let message = peer.next().await.expect("answered");
+        if let sip::StartLine::Response { code, .. } = message.start {
+            codes.push(code);
+            if code >= 200 {
+                break message;
+            }
+        }
+    };
+    assert_eq!(codes, vec![100, 180, 200]);
+    let answer = sip::sdp::Offer::parse(&ok.body).unwrap();
+    let agreed = answer.negotiate().unwrap();
+    assert_eq!(agreed.codec, sip::sdp::Codec::Pcma);
+    assert_eq!(agreed.telephone_event, Some(101));
+    let tag = format!(";tag={}", ok.to_tag().unwrap());
+    peer.send(&peer.request("ACK", "answered", 1, &tag, ""))
+        .await;
+    let info = peer
+        .request("INFO", "answered", 2, &tag, "")
+        .replace(
+            "Content-Length: 0\r\n\r\n",
+            "Content-Type: application/dtmf-relay\r\nContent-Length: 24\r\n\r\nSignal=1\r\nDuration=160\r\n",
+        );
+    peer.send(&info).await;
+    assert_eq!(peer.codes().await, vec![200]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    peer.send(&peer.request("BYE", "answered", 3, &tag, ""))
+        .await;
+    assert_eq!(peer.codes().await, vec![200]);
+    let id = ivr_call_id("answered");
+    let mut ended = false;
+    for _ in 0..50 {
+        let row = app
+            .store
+            .ivr_call(&id)
+            .await
+            .unwrap()
+            .expect("the call ran the IVR");
+        if row.ended_at.is_some() {
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ended, "the BYE ended the IVR call");
+    let row = app.store.ivr_call(&id).await.unwrap().unwrap();
+    let session: Session = serde_json::from_str(&row.state).unwrap();
+    assert!(
+        matches!(session.call.question(), Some(ivr::Question::Menu)),
+        "the INFO digit 1 picked English and the caller reached the menu: {:?}",
+        session.call.question()
+    );
+    stop.cancel();
+}
