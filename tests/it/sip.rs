@@ -402,3 +402,140 @@ async fn bad_sip_gets_the_right_error_and_a_call_answers_hangs_up_and_is_recorde
     );
     stop.cancel();
 }
+
+/// Sends one command to baresip's ctrl_tcp module (a JSON netstring) and reads its answer.
+async fn baresip_command(port: u16, command: &str, params: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let json = serde_json::json!({"command": command, "params": params, "token": "t"}).to_string();
+    stream
+        .write_all(format!("{}:{json},", json.len()).as_bytes())
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// Polls until `check` holds (10 s at most).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn baresip_calls_and_its_digits_move_the_ivr_on() {
+    if !installed("baresip") {
+        eprintln!("SKIPPED: baresip is not installed (apt-get install baresip; scripts/test does)");
+        return;
+    }
+    let (app, sip_addr, stop) = spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A minute of silence as the microphone; received audio goes to an in-memory bridge.
+    let mut wav = b"RIFF".to_vec();
+    let samples = 8000 * 60 * 2u32;
+    wav.extend((36 + samples).to_le_bytes());
+    wav.extend(b"WAVEfmt ");
+    wav.extend(16u32.to_le_bytes());
+    wav.extend([1, 0, 1, 0]);
+    wav.extend(8000u32.to_le_bytes());
+    wav.extend(16000u32.to_le_bytes());
+    wav.extend([2, 0, 16, 0]);
+    wav.extend(b"data");
+    wav.extend(samples.to_le_bytes());
+    wav.resize(wav.len() + samples as usize, 0);
+    let silence = dir.path().join("silence.wav");
+    std::fs::write(&silence, wav).unwrap();
+    let ctrl = free_udp_port();
+    let config = format!(
+        "poll_method epoll\nsip_listen 127.0.0.1:{}\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule aubridge.so\nmodule ctrl_tcp.so\nmodule_app account.so\nmodule_app menu.so\nctrl_tcp_listen 127.0.0.1:{ctrl}\naudio_player aubridge,helpline\naudio_alert aubridge,helpline\naudio_source aufile,{}\naudio_srate 8000\naudio_channels 1\n",
+        free_udp_port(),
+        silence.display()
+    );
+    std::fs::write(dir.path().join("config"), config).unwrap();
+    std::fs::write(
+        dir.path().join("accounts"),
+        "<sip:+12125550177@127.0.0.1>;regint=0\n",
+    )
+    .unwrap();
+    let mut baresip = tokio::process::Command::new("baresip")
+        .args(["-f", dir.path().to_str().unwrap()])
+        .args(["-e", &format!("/dial sip:+18005550199@{sip_addr}")])
+        .args(["-t", "60"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    // The call reaches the IVR, which asks for a language.
+    let store = app.store.clone();
+    let mut call_sid = String::new();
+    for _ in 0..100 {
+        let started = store
+            .recent_events("ivr.call_started", store::Page::default())
+            .await
+            .unwrap();
+        if let Some(event) = started.first() {
+            call_sid = event.subject.trim_start_matches("ivr_call:").to_owned();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        call_sid.starts_with("sip:"),
+        "baresip's call started the IVR"
+    );
+    let question = |store: Arc<dyn store::Store>, sid: String| async move {
+        let row = store.ivr_call(&sid).await.unwrap().unwrap();
+        let session: Session = serde_json::from_str(&row.state).unwrap();
+        (session.call.question(), row.ended_at.is_some())
+    };
+    assert_eq!(
+        question(store.clone(), call_sid.clone()).await.0,
+        Some(ivr::Question::Language)
+    );
+
+    // "1" (English), then "1" (lost or stolen card): baresip sends RFC 4733 events (its own
+    // payload type, 101), and the IVR asks for the card number.
+    let answer = baresip_command(ctrl, "sndcode", "1").await;
+    assert!(answer.contains("\"ok\":true"), "{answer}");
+    eventually("English is picked", || {
+        let (store, sid) = (store.clone(), call_sid.clone());
+        async move { question(store, sid).await.0 == Some(ivr::Question::Menu) }
+    })
+    .await;
+    baresip_command(ctrl, "sndcode", "1").await;
+    eventually("the card number is asked for", || {
+        let (store, sid) = (store.clone(), call_sid.clone());
+        async move {
+            question(store, sid).await.0 == Some(ivr::Question::Factor(ivr::Factor::CardNumber))
+        }
+    })
+    .await;
+
+    // baresip hangs up: the BYE ends the recorded call.
+    baresip_command(ctrl, "hangup", "").await;
+    eventually("the call is recorded as ended", || {
+        let (store, sid) = (store.clone(), call_sid.clone());
+        async move { question(store, sid).await.1 }
+    })
+    .await;
+    let _ = baresip.kill().await;
+    stop.cancel();
+}
