@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ivr::keys::KeyBuffer;
 use ivr::{Event, Gather, NewCall, Reply, Segment, Then};
 use sip::g711;
 use sip::rtp::{DigitDetector, Packet, SAMPLES_PER_PACKET, Sender};
@@ -43,7 +44,7 @@ enum After {
 
 struct Listening {
     gather: Gather,
-    keys: String,
+    keys: KeyBuffer,
 }
 
 pub(super) async fn run(
@@ -71,7 +72,7 @@ async fn ring_and_answer(
     let invite = &dialog.invite;
     let ringing = invite
         .response(180, "Ringing", Some(&dialog.local_tag))
-        .with_header("Contact", shared.contact())
+        .with_header("Contact", shared.contact(dialog.peer))
         .to_bytes();
     remember(dialog, &ringing);
     shared.send_bytes(&ringing, dialog.peer).await;
@@ -95,7 +96,7 @@ async fn ring_and_answer(
     }
     let ok = invite
         .response(200, "OK", Some(&dialog.local_tag))
-        .with_header("Contact", shared.contact())
+        .with_header("Contact", shared.contact(dialog.peer))
         .with_header("Allow", super::ALLOW)
         .with_header("User-Agent", super::USER_AGENT)
         .with_body("application/sdp", dialog.answer_sdp.clone().into_bytes())
@@ -291,8 +292,8 @@ impl<'a> Call<'a> {
             Then::Gather(gather) => {
                 // Keys pressed while the prompt plays count (barge-in), as with TwiML <Gather>.
                 self.listening = Some(Listening {
+                    keys: KeyBuffer::new(&gather),
                     gather,
-                    keys: String::new(),
                 });
                 After::Listen
             }
@@ -335,18 +336,8 @@ impl<'a> Call<'a> {
             self.out.clear();
             self.playing = false;
         }
-        if listening.gather.finish_on_key == Some(key) {
-            let keys = std::mem::take(&mut listening.keys);
-            return self.submit(Event::digits(&keys)).await;
-        }
-        listening.keys.push(key);
-        if listening
-            .gather
-            .num_digits
-            .is_some_and(|n| listening.keys.chars().count() >= usize::from(n))
-        {
-            let keys = std::mem::take(&mut listening.keys);
-            return self.submit(Event::digits(&keys)).await;
+        if let Some(event) = listening.keys.press(key) {
+            return self.submit(event).await;
         }
         self.deadline = Some(
             Instant::now() + Duration::from_secs(u64::from(listening.gather.timeout_secs.max(1))),
@@ -356,13 +347,7 @@ impl<'a> Call<'a> {
 
     /// The gather's timeout: the keys so far, or no input.
     async fn timed_out(&mut self) -> Option<&'static str> {
-        let listening = self.listening.as_mut()?;
-        let keys = std::mem::take(&mut listening.keys);
-        let event = if keys.is_empty() {
-            Event::Silence
-        } else {
-            Event::digits(&keys)
-        };
+        let event = self.listening.as_mut()?.keys.timeout();
         self.submit(event).await
     }
 
@@ -403,7 +388,7 @@ impl<'a> Call<'a> {
                 StartLine::Request { uri, .. } => uri.clone(),
                 StartLine::Response { .. } => String::new(),
             });
-        let local = self.shared.contact();
+        let local = self.shared.contact(self.dialog.peer);
         let to_us = invite.header("to").unwrap_or("");
         let bye = Message {
             start: StartLine::Request {

@@ -130,18 +130,25 @@ impl Shared {
         }
     }
 
-    /// The advertised address: the bound one, or loopback when bound to every interface.
-    fn advertised_ip(&self) -> IpAddr {
-        match self.local.ip() {
-            ip if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
-            ip => ip,
+    /// The address we give `peer` (Contact, SDP): the bound one, or, when bound to every
+    /// interface, the one the system would send to `peer` from.
+    fn advertised_ip(&self, peer: SocketAddr) -> IpAddr {
+        let ip = self.local.ip();
+        if !ip.is_unspecified() {
+            return ip;
         }
+        std::net::UdpSocket::bind(SocketAddr::new(ip, 0))
+            .and_then(|s| {
+                s.connect(peer)?;
+                s.local_addr()
+            })
+            .map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip())
     }
 
-    fn contact(&self) -> String {
+    fn contact(&self, peer: SocketAddr) -> String {
         format!(
             "<sip:ivr@{}>",
-            SocketAddr::new(self.advertised_ip(), self.local.port())
+            SocketAddr::new(self.advertised_ip(peer), self.local.port())
         )
     }
 }
@@ -367,7 +374,7 @@ async fn invite(shared: &Arc<Shared>, message: Message, from: SocketAddr) {
                 }
                 let ok = message
                     .response(200, "OK", None)
-                    .with_header("Contact", shared.contact())
+                    .with_header("Contact", shared.contact(from))
                     .with_header("Allow", ALLOW)
                     .with_body("application/sdp", dialog.answer_sdp.clone().into_bytes());
                 shared.send(&ok, from).await;
@@ -453,7 +460,7 @@ async fn invite(shared: &Arc<Shared>, message: Message, from: SocketAddr) {
     };
     let rtp_port = rtp.local_addr().map(|a| a.port()).unwrap_or(0);
     let answer_sdp = sip::sdp::answer(
-        shared.advertised_ip(),
+        shared.advertised_ip(from),
         rtp_port,
         u64::from(getrandom::u32().unwrap_or(0)),
         &agreed,
