@@ -393,6 +393,10 @@ async fn bad_sip_gets_the_right_error_and_a_call_answers_hangs_up_and_is_recorde
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(ended, "the BYE ended the IVR call");
+    // A retransmitted BYE (our 200 was lost) is answered 200 again, not 481.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    peer.send(&peer.request("BYE", "answered", 3, &tag, "")).await;
+    assert_eq!(peer.codes().await, vec![200]);
     let row = app.store.ivr_call(&id).await.unwrap().unwrap();
     let session: Session = serde_json::from_str(&row.state).unwrap();
     assert!(

@@ -101,6 +101,8 @@ struct Shared {
     options: SipOptions,
     prompts: prompts::Prompts,
     dialogs: Mutex<HashMap<String, Arc<Dialog>>>,
+    /// Calls that ended lately (Call-ID → when), so a retransmitted BYE still gets 200, not 481.
+    ended: Mutex<HashMap<String, std::time::Instant>>,
     stop: CancellationToken,
 }
 
@@ -118,6 +120,17 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(call_id);
+        let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
+        // 64 × T1: how long a peer keeps retransmitting.
+        ended.retain(|_, at| at.elapsed() < Duration::from_secs(32));
+        ended.insert(call_id.to_owned(), std::time::Instant::now());
+    }
+
+    fn ended_lately(&self, call_id: &str) -> bool {
+        self.ended
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(call_id)
     }
 
     async fn send(&self, message: &Message, to: SocketAddr) {
@@ -184,6 +197,7 @@ pub async fn start(
         local,
         options,
         dialogs: Mutex::new(HashMap::new()),
+        ended: Mutex::new(HashMap::new()),
         stop,
     });
     let task = tokio::spawn(serve(shared));
@@ -276,6 +290,11 @@ async fn in_dialog(shared: &Shared, message: &Message, from: SocketAddr, control
         Some(dialog) if message.to_tag() == Some(dialog.local_tag.as_str()) => {
             shared.send(&message.response(200, "OK", None), from).await;
             let _ = dialog.tx.send(control);
+        }
+        None if message.method() == Some(&Method::Bye)
+            && shared.ended_lately(message.call_id()) =>
+        {
+            shared.send(&message.response(200, "OK", None), from).await;
         }
         _ => {
             shared
