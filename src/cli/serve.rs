@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080, or server.addr from the configuration]
     #[arg(long, value_name = "HOST:PORT")]
     addr: Option<SocketAddr>,
+    /// Also answer phone calls over SIP on this UDP address (e.g. 127.0.0.1:5060): the IVR's
+    /// flow with spoken prompts (espeak-ng) and RFC 4733 or SIP INFO digits
+    #[arg(long, value_name = "HOST:PORT")]
+    sip: Option<SocketAddr>,
 }
 
 fn init_logging(settings: &Settings) {
@@ -89,6 +93,14 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone(), Signals::listen()?));
     print_banner(&url, &settings, args.demo, started);
+    if let Some(sip) = args.sip {
+        let options = server::sip::SipOptions {
+            prompt_dir: Some(settings.data_dir.join("prompts")),
+            ..server::sip::SipOptions::default()
+        };
+        let sip = server::sip::start(state.clone(), sip, options, shutdown.clone()).await?;
+        println!("  SIP: udp/{}  (calls run the IVR's demo flow)", sip.local);
+    }
     server::launch(state, listener, shutdown).await?;
     tracing::info!("stopped");
     Ok(())

@@ -629,7 +629,10 @@ async fn the_simulator_runs_a_flow_as_a_chat_through_the_same_interpreter() {
 
 /// The `i`-th demo cardholder, their first card's number and security code, and their date of
 /// birth keyed the English way (month, day, year).
-async fn demo_caller(app: &TestApp, i: usize) -> (store::Cardholder, String, String, String) {
+pub(crate) async fn demo_caller(
+    app: &TestApp,
+    i: usize,
+) -> (store::Cardholder, String, String, String) {
     let email = server::demo::demo_cardholder(i, "", None, jiff::Timestamp::UNIX_EPOCH)
         .unwrap()
         .email;

@@ -22,3 +22,4 @@ mod notify;
 mod operations;
 mod pages;
 mod routing;
+mod sip;

@@ -15,6 +15,7 @@ pub mod demo;
 mod flow;
 mod hours;
 mod interpreter;
+pub mod keys;
 mod load;
 mod problem;
 pub mod sim;

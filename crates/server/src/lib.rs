@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod request_id;
 pub mod sealed;
 pub mod secrets;
+pub mod sip;
 pub mod state;
 pub mod switchboard;
 pub mod telephony;

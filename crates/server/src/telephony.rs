@@ -1154,7 +1154,7 @@ pub async fn action(
     let params = signed_params(&state, &uri, &headers, &body)?;
     let hook = webhook(&params)?;
     if hook.status.is_some_and(|s| s.is_final()) {
-        end_call(&state, &hook.call_sid, &params).await?;
+        end_call(&state, &hook.call_sid, call_status(&params)).await?;
         return Ok(twiml_response(hangup_twiml()));
     }
     let stepped = step(&state, &hook.call_sid, Input::Event(hook.event()), None).await?;
@@ -1172,21 +1172,22 @@ pub async fn status(
     let params = signed_params(&state, &uri, &headers, &body)?;
     let hook = webhook(&params)?;
     if hook.status.is_some_and(|s| s.is_final()) {
-        end_call(&state, &hook.call_sid, &params).await?;
+        end_call(&state, &hook.call_sid, call_status(&params)).await?;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn end_call(
-    state: &AppState,
-    call_sid: &str,
-    params: &[(String, String)],
-) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    let status = params
+fn call_status(params: &[(String, String)]) -> &str {
+    params
         .iter()
         .find(|(k, _)| k == "CallStatus")
-        .map_or("completed", |(_, v)| v.as_str());
+        .map_or("completed", |(_, v)| v.as_str())
+}
+
+/// The call is over (the provider's final status, a SIP BYE or CANCEL): mark it ended and take a
+/// queued hand-off out of the queue.
+pub async fn end_call(state: &AppState, call_sid: &str, status: &str) -> Result<(), ApiError> {
+    let now = state.clock.now();
     let ended = state
         .store
         .end_ivr_call(
