@@ -706,8 +706,8 @@ async fn a_verified_caller_reports_a_stolen_card_against_the_cards_store() {
     // Expedited to the address on file: blocked at once, replacement issued and ordered.
     let (told, number, holder) = report_stolen(&app, 3, "CAstolen", "2").await;
     assert!(
-        told.contains("blocked and recorded as stolen") && told.contains("reference number is R"),
-        "the caller hears the replacement reference: {told}"
+        told.contains("blocked and recorded as stolen") && told.contains("reference number is H L"),
+        "the caller hears the case reference: {told}"
     );
     let cards = app.store.cards_for(holder.id).await.unwrap();
     let old = cards
@@ -729,14 +729,34 @@ async fn a_verified_caller_reports_a_stolen_card_against_the_cards_store() {
     let session = Provider::new(&app).session("CAstolen").await;
     let context = session.call.context();
     assert!(context.identity.level >= ivr::VerificationLevel::Basic);
-    assert!(
-        context
-            .outcomes
-            .iter()
-            .any(|o| matches!(o, ivr::Outcome::LostOrStolenReported { .. })),
-        "{:?}",
-        context.outcomes
-    );
+    let reference = context
+        .outcomes
+        .iter()
+        .find_map(|o| match o {
+            ivr::Outcome::LostOrStolenReported { case_reference, .. } => {
+                Some(case_reference.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("reported: {:?}", context.outcomes));
+    // The report is kept as a resolved case whose reference the caller heard.
+    let case = app
+        .store
+        .case_by_reference(reference.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("a case for the report");
+    assert_eq!(case.reason, domain::Reason::LostStolen);
+    assert_eq!(case.cardholder, Some(old.card.cardholder_id));
+    assert_eq!(case.status, cases::Status::Resolved);
+    let heard: String = told.chars().filter(char::is_ascii_alphanumeric).collect();
+    let spelled: String = case
+        .reference
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    assert!(heard.contains(&spelled), "{spelled} in {told}");
 
     // Global delivery sends the card elsewhere, which needs strong verification: the card is
     // blocked at once and a person checks the address and orders the courier.

@@ -166,7 +166,7 @@ async fn sipp_reports_a_stolen_card_with_rfc4733_digits_and_hears_prompts() {
     assert!(heard.audible > 100, "prompts were heard: {heard:?}");
 
     // What Helpline recorded: verified, the card blocked as stolen, a replacement ordered, the
-    // call queued for the lost/stolen team, and ended when sipp hung up.
+    // case of the report, the call queued for the lost/stolen team, and ended when sipp hung up.
     let cards = app.store.cards_for(holder.id).await.unwrap();
     let old = cards
         .iter()
@@ -193,14 +193,24 @@ async fn sipp_reports_a_stolen_card_with_rfc4733_digits_and_hears_prompts() {
     let session: Session = serde_json::from_str(&row.state).unwrap();
     let context = session.call.context();
     assert!(context.identity.level >= ivr::VerificationLevel::Basic);
-    assert!(
-        context
-            .outcomes
-            .iter()
-            .any(|o| matches!(o, ivr::Outcome::LostOrStolenReported { .. })),
-        "{:?}",
-        context.outcomes
-    );
+    let reference = context
+        .outcomes
+        .iter()
+        .find_map(|o| match o {
+            ivr::Outcome::LostOrStolenReported { case_reference, .. } => {
+                Some(case_reference.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("reported: {:?}", context.outcomes));
+    let case = app
+        .store
+        .case_by_reference(reference.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("the case exists");
+    assert_eq!(case.reason, domain::Reason::LostStolen);
+    assert_eq!(case.cardholder, Some(holder.id));
     assert!(session.contact.is_some(), "handed off to a person");
     // The BYE is answered at once; the call's task records the end just after.
     let (store, sid) = (app.store.clone(), ivr_call_id(&call_id));

@@ -935,11 +935,58 @@ async fn report_lost(
             jiff::tz::TimeZone::UTC.to_datetime(latest).date(),
         ),
     };
+    let case = self_service_case(state, &reported.card, &new_card, &order, loss).await?;
     Ok(EffectResult::LostOrStolenReported {
-        // The replacement card's last four identify the order to a person.
-        case_reference: format!("R-{}", new_card.last4),
+        case_reference: case.reference.to_string(),
         delivery: ivr::DeliveryWindow { earliest, latest },
     })
+}
+
+/// The case that keeps a report made in self-service: what was done, resolved at once (an agent
+/// reopens it if the cardholder comes back about it). Its reference is what the caller hears.
+async fn self_service_case(
+    state: &AppState,
+    reported: &cards::Card,
+    new_card: &cards::Card,
+    order: &cards::ReplacementOrder,
+    loss: cards::Loss,
+) -> Result<cases::Case, ApiError> {
+    let what = match loss {
+        cards::Loss::Lost => "lost",
+        cards::Loss::Stolen => "stolen",
+    };
+    let case = crate::casework::open(
+        state,
+        cases::NewCase {
+            id: domain::CaseId::new(),
+            reference: cases::CaseRef::generate(0),
+            cardholder: Some(reported.cardholder_id),
+            tier: Some(reported.tier),
+            subject: format!(
+                "Card ending {} reported {what} by phone (self-service)",
+                reported.last4
+            ),
+            reason: domain::Reason::LostStolen,
+            department: None,
+            channel: Channel::Phone,
+        },
+        cases::Actor::Cardholder(reported.cardholder_id),
+        Vec::new(),
+    )
+    .await?;
+    let summary = format!(
+        "Card ending {} blocked and reported {what}; replacement ending {} ordered ({:?}, {}).",
+        reported.last4, new_card.last4, order.shipping, order.window
+    );
+    let (case, _) = crate::casework::change(
+        state,
+        case.id,
+        cases::CaseCommand::Resolve { summary },
+        cases::Actor::System,
+        Vec::new(),
+    )
+    .await?;
+    Ok(case)
 }
 
 /// The account's balance (posted and pending charges less credits on its cards) and the
