@@ -1,4 +1,4 @@
-//! Figures for `helpline bench cases` (and `cargo run --release -p cases --example bench`).
+//! Figures for `helpline bench cases` (and `cargo run --release -p cases --example bench_cases`).
 //! Each figure is the mean over `iterations` runs of a realistic operation.
 
 use std::hint::black_box;
