@@ -1,4 +1,4 @@
-//! Prints the crate's figures as JSON: `cargo run --release -p cases --example bench [iterations]`.
+//! Prints the crate's figures as JSON: `cargo run --release -p cases --example bench_cases [iterations]`.
 
 fn main() {
     let iterations = std::env::args()
