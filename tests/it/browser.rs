@@ -94,6 +94,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
+    /// The text of the element matching `css`, found again when a live page re-rendered it
+    /// between finding and reading (a stale element).
+    pub async fn text(&self, css: &str) -> String {
+        for _ in 0..50 {
+            if let Ok(text) = self.find(css).await.text().await {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css}: the element kept going stale");
+    }
+
     /// Fills in and submits the sign-in form on the current page with the demo password.
     pub async fn sign_in(&self, email: &str) {
         self.find("#login-form").await;

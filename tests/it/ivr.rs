@@ -729,23 +729,8 @@ async fn a_verified_caller_reports_a_stolen_card_against_the_cards_store() {
     let session = Provider::new(&app).session("CAstolen").await;
     let context = session.call.context();
     assert!(context.identity.level >= ivr::VerificationLevel::Basic);
-    let reference = context
-        .outcomes
-        .iter()
-        .find_map(|o| match o {
-            ivr::Outcome::LostOrStolenReported { case_reference, .. } => {
-                Some(case_reference.clone())
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("reported: {:?}", context.outcomes));
     // The report is kept as a resolved case whose reference the caller heard.
-    let case = app
-        .store
-        .case_by_reference(reference.parse().unwrap())
-        .await
-        .unwrap()
-        .expect("a case for the report");
+    let case = reported_case(&app, context).await;
     assert_eq!(case.reason, domain::Reason::LostStolen);
     assert_eq!(case.cardholder, Some(old.card.cardholder_id));
     assert_eq!(case.status, cases::Status::Resolved);
@@ -839,4 +824,23 @@ async fn verification_balance_and_rewards_come_from_the_cards_store_and_premium_
         session.failures() >= 1,
         "failures are recorded on the cardholder"
     );
+}
+
+/// The case of the lost/stolen report a call made in self-service.
+pub(crate) async fn reported_case(app: &TestApp, context: &ivr::CallContext) -> cases::Case {
+    let reference = context
+        .outcomes
+        .iter()
+        .find_map(|o| match o {
+            ivr::Outcome::LostOrStolenReported { case_reference, .. } => {
+                Some(case_reference.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("reported: {:?}", context.outcomes));
+    app.store
+        .case_by_reference(reference.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("a case for the report")
 }

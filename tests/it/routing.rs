@@ -693,7 +693,7 @@ async fn in_a_real_browser_an_agent_goes_available_and_accepts_an_offer() {
     browser.find("#go-available").await.click().await.unwrap();
     browser.find("#presence[data-presence=available]").await;
     desk.until("the console's WebSocket is open", async || {
-        browser.find("#routing-link").await.text().await.unwrap() == "Live"
+        browser.text("#routing-link").await == "Live"
     })
     .await;
 
@@ -702,20 +702,10 @@ async fn in_a_real_browser_an_agent_goes_available_and_accepts_an_offer() {
     let accept = browser
         .find(&format!("button.accept[data-contact='{contact}']"))
         .await;
-    let countdown = browser
-        .find(".offer .countdown")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let countdown = browser.text(".offer .countdown").await;
     assert!(countdown.ends_with(" s"), "{countdown}");
     accept.click().await.unwrap();
-    let context = browser
-        .find("#connected code.context-id")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let context = browser.text("#connected code.context-id").await;
     assert_eq!(context, "call:browser-1");
     browser.find("#presence[data-presence=on_contact]").await;
     assert_eq!(desk.status(&contact).await.1["phase"]["phase"], "connected");

@@ -193,22 +193,7 @@ async fn sipp_reports_a_stolen_card_with_rfc4733_digits_and_hears_prompts() {
     let session: Session = serde_json::from_str(&row.state).unwrap();
     let context = session.call.context();
     assert!(context.identity.level >= ivr::VerificationLevel::Basic);
-    let reference = context
-        .outcomes
-        .iter()
-        .find_map(|o| match o {
-            ivr::Outcome::LostOrStolenReported { case_reference, .. } => {
-                Some(case_reference.clone())
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("reported: {:?}", context.outcomes));
-    let case = app
-        .store
-        .case_by_reference(reference.parse().unwrap())
-        .await
-        .unwrap()
-        .expect("the case exists");
+    let case = crate::ivr::reported_case(&app, context).await;
     assert_eq!(case.reason, domain::Reason::LostStolen);
     assert_eq!(case.cardholder, Some(holder.id));
     assert!(session.contact.is_some(), "handed off to a person");

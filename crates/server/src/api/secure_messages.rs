@@ -20,6 +20,7 @@ use store::{Effects, Page};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::api::chat::UploadParams;
 use crate::auth::{Anyone, Auth, Cardholders, Ctx, Principal};
 use crate::channels::{self as edge, Sender};
 use crate::error::{ApiError, ApiResult};
@@ -535,13 +536,6 @@ pub async fn write(
     )
     .await?;
     view(state, &conversation, true).await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct UploadParams {
-    /// The file's name as the sender knows it (cleaned before it is shown).
-    pub file_name: Option<String>,
 }
 
 /// Uploads an attachment for a secure message (the raw bytes as the body: PDF, PNG, JPEG, WebP
