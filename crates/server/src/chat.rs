@@ -133,54 +133,46 @@ impl ChatHub {
             return;
         };
         self.writing.store(true, Ordering::SeqCst);
+        let mut batch = Vec::with_capacity(GROUP_COMMIT);
         loop {
-            let first = tokio::select! {
+            let taken = tokio::select! {
                 () = stop.cancelled() => break,
-                first = queued.recv() => first,
+                taken = queued.recv_many(&mut batch, GROUP_COMMIT) => taken,
             };
-            let Some(first) = first else { break };
-            let mut batch = vec![first];
-            while batch.len() < GROUP_COMMIT {
-                match queued.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
+            if taken == 0 {
+                break;
             }
-            self.commit(batch).await;
+            self.commit(std::mem::take(&mut batch)).await;
         }
         self.writing.store(false, Ordering::SeqCst);
         queued.close();
-        let mut rest = Vec::new();
         while let Ok(next) = queued.try_recv() {
-            rest.push(next);
+            batch.push(next);
         }
-        if !rest.is_empty() {
-            self.commit(rest).await;
+        if !batch.is_empty() {
+            self.commit(batch).await;
         }
     }
 
     /// One transaction for the batch; if it fails, each message alone, so that one stale
     /// conversation does not fail the others.
     async fn commit(&self, batch: Vec<Pending>) {
-        let appends: Vec<MessageAppend> = batch.iter().map(|p| p.append.clone()).collect();
+        let (appends, waiting): (Vec<MessageAppend>, Vec<_>) =
+            batch.into_iter().map(|p| (p.append, p.done)).unzip();
         match self.store.append_messages(&appends).await {
             Ok(()) => {
-                for pending in batch {
-                    let _ = pending.done.send(Ok(()));
+                for done in waiting {
+                    let _ = done.send(Ok(()));
                 }
             }
-            Err(err) if batch.len() == 1 => {
-                if let Some(pending) = batch.into_iter().next() {
-                    let _ = pending.done.send(Err(err));
+            Err(err) if appends.len() == 1 => {
+                if let Some(done) = waiting.into_iter().next() {
+                    let _ = done.send(Err(err));
                 }
             }
             Err(_) => {
-                for Pending { append, done } in batch {
-                    let outcome = self
-                        .store
-                        .append_message(&append.conversation, &append.message, append.effects)
-                        .await;
-                    let _ = done.send(outcome);
+                for (append, done) in appends.into_iter().zip(waiting) {
+                    let _ = done.send(self.append_one(append).await);
                 }
             }
         }
@@ -188,24 +180,21 @@ impl ChatHub {
 
     /// Stores one message: through the group-commit writer when it runs, else directly.
     async fn append(&self, append: MessageAppend) -> Result<(), StoreError> {
-        if self.writing.load(Ordering::SeqCst) {
-            let (done, outcome) = oneshot::channel();
-            match self.queue.send(Pending { append, done }).await {
-                Ok(()) => {
-                    // Only a writer that died mid-batch drops the answer: not stored.
-                    return outcome
-                        .await
-                        .unwrap_or(Err(StoreError::Interrupted("chat message".to_owned())));
-                }
-                // The writer has stopped: write it here.
-                Err(mpsc::error::SendError(Pending { append, .. })) => {
-                    return self
-                        .store
-                        .append_message(&append.conversation, &append.message, append.effects)
-                        .await;
-                }
-            }
+        if !self.writing.load(Ordering::SeqCst) {
+            return self.append_one(append).await;
         }
+        let (done, outcome) = oneshot::channel();
+        match self.queue.send(Pending { append, done }).await {
+            // Only a writer that died mid-batch drops the answer: not stored.
+            Ok(()) => outcome
+                .await
+                .unwrap_or(Err(StoreError::Interrupted("chat message".to_owned()))),
+            // The writer has stopped: write it here.
+            Err(mpsc::error::SendError(Pending { append, .. })) => self.append_one(append).await,
+        }
+    }
+
+    async fn append_one(&self, append: MessageAppend) -> Result<(), StoreError> {
         self.store
             .append_message(&append.conversation, &append.message, append.effects)
             .await
