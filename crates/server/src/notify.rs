@@ -534,50 +534,62 @@ impl Notifier {
             provider: provider.name(),
             template: "case-email",
         };
-        let now = self.state.clock.now();
-        if self
-            .state
-            .store
-            .begin_delivery(&attempt, now)
+        let key = delivery_key(event.id, Channel::Email);
+        let send = async {
+            match provider {
+                Provider::Off => Ok(()),
+                Provider::Log => {
+                    tracing::info!(delivery = %key, case = %email.case_reference, "case email (log provider)");
+                    Ok(())
+                }
+                Provider::Webhook => {
+                    let body = serde_json::to_vec(&serde_json::json!({
+                        "id": key,
+                        "channel": "email",
+                        "to": email.to,
+                        "title": email.subject,
+                        "text": email.body,
+                        "message_id": email.message_id,
+                        "in_reply_to": email.in_reply_to,
+                        "headers": email.headers,
+                    }))?;
+                    self.post_webhook(&key, body).await
+                }
+                Provider::Smtp => self.smtp_case_email(&email).await,
+            }
+        };
+        self.deliver_once(&attempt, send)
+            .await?
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Sends one delivery unless an earlier attempt already did: recorded before the provider
+    /// is called, marked sent or failed after. The outer error is the store's; the inner one
+    /// says why the provider failed.
+    async fn deliver_once(
+        &self,
+        attempt: &DeliveryAttempt<'_>,
+        send: impl Future<Output = anyhow::Result<()>>,
+    ) -> anyhow::Result<Result<(), String>> {
+        let store = &self.state.store;
+        if store
+            .begin_delivery(attempt, self.state.clock.now())
             .await?
             .is_none()
         {
-            return Ok(()); // sent on an earlier attempt
+            return Ok(Ok(())); // sent on an earlier attempt
         }
-        let key = delivery_key(event.id, Channel::Email);
-        let outcome = match provider {
-            Provider::Off => Ok(()),
-            Provider::Log => {
-                tracing::info!(delivery = %key, case = %email.case_reference, "case email (log provider)");
-                Ok(())
-            }
-            Provider::Webhook => {
-                let body = serde_json::to_vec(&serde_json::json!({
-                    "id": key,
-                    "channel": "email",
-                    "to": email.to,
-                    "title": email.subject,
-                    "text": email.body,
-                    "message_id": email.message_id,
-                    "in_reply_to": email.in_reply_to,
-                    "headers": email.headers,
-                }))?;
-                self.post_webhook(&key, body).await
-            }
-            Provider::Smtp => self.smtp_case_email(&email).await,
-        };
-        let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
-        self.state
-            .store
+        let error = send.await.err().map(|e| format!("{e:#}"));
+        store
             .finish_delivery(
-                event.id,
-                Channel::Email.name(),
-                &email.to,
+                attempt.event_id,
+                attempt.channel,
+                attempt.recipient,
                 error.as_deref().map_or(Ok(()), Err),
                 self.state.clock.now(),
             )
             .await?;
-        outcome
+        Ok(error.map_or(Ok(()), Err))
     }
 
     async fn smtp_case_email(&self, email: &CaseEmail) -> anyhow::Result<()> {
@@ -700,15 +712,6 @@ impl EventHandler for Notifier {
                 provider: provider.name(),
                 template: &request.template,
             };
-            if self
-                .state
-                .store
-                .begin_delivery(&attempt, self.state.clock.now())
-                .await?
-                .is_none()
-            {
-                continue; // sent on an earlier attempt
-            }
             let key = delivery_key(event.id, channel);
             let message = WebhookMessage {
                 id: key.clone(),
@@ -720,19 +723,8 @@ impl EventHandler for Notifier {
                 title: rendered.subject.clone(),
                 text: rendered.body.clone(),
             };
-            let outcome = self.send(provider, &key, &message).await;
-            let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
-            self.state
-                .store
-                .finish_delivery(
-                    event.id,
-                    channel.name(),
-                    &recipient,
-                    error.as_deref().map_or(Ok(()), Err),
-                    self.state.clock.now(),
-                )
-                .await?;
-            if let Some(error) = error {
+            let send = self.send(provider, &key, &message);
+            if let Err(error) = self.deliver_once(&attempt, send).await? {
                 failures.push(format!("{}: {error}", channel.name()));
             }
         }
