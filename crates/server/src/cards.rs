@@ -203,6 +203,29 @@ pub struct Reported {
     pub order_refused: Option<String>,
 }
 
+impl Reported {
+    /// What was done, in a sentence for a case's timeline.
+    pub fn summary(&self) -> String {
+        let what = match self.card.state {
+            CardState::Lost { .. } => "lost",
+            _ => "stolen",
+        };
+        let last4 = &self.card.last4;
+        match (&self.replacement, &self.order_refused) {
+            (Some((new, order)), _) => format!(
+                "Card ending {last4} blocked and reported {what}; replacement ending {} ordered \
+                 ({:?}, {}).",
+                new.last4, order.shipping, order.window
+            ),
+            (None, Some(why)) => format!(
+                "Card ending {last4} blocked and reported {what}; the replacement could not be \
+                 ordered: {why}. Order one with the cardholder."
+            ),
+            (None, None) => format!("Card ending {last4} blocked and reported {what}."),
+        }
+    }
+}
+
 /// Issues a new card (new number in the issuer's range, new security code, new expiry) for the
 /// same account as `old`. The number and code exist only in memory here: the store gets the
 /// keyed hash, the ciphertext and the last four; the code goes to the card printer.

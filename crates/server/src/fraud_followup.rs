@@ -89,19 +89,10 @@ async fn follow_up(state: &AppState, confirmed: &Confirmed) -> anyhow::Result<()
     )
     .await
     .map_err(failed)?;
-    let note = match (&reported.replacement, &reported.order_refused) {
-        (Some((new, order)), _) => format!(
-            "Card ending {} reported stolen; replacement ending {} ordered ({:?}, {}). \
-             Zero-liability dispute filed for the transaction.",
-            reported.card.last4, new.last4, order.shipping, order.window
-        ),
-        (None, Some(why)) => format!(
-            "Card ending {} reported stolen; the replacement could not be ordered: {why}. \
-             Order one with the cardholder.",
-            reported.card.last4
-        ),
-        (None, None) => format!("Card ending {} reported stolen.", reported.card.last4),
-    };
+    let note = format!(
+        "{} Zero-liability dispute filed for the transaction.",
+        reported.summary()
+    );
     crate::casework::change(
         state,
         case_id,

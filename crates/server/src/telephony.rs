@@ -925,7 +925,7 @@ async fn report_lost(
         audit,
     )
     .await?;
-    let Some((new_card, order)) = reported.replacement else {
+    let Some((_, order)) = &reported.replacement else {
         return Ok(EffectResult::Failed);
     };
     let (earliest, latest) = match order.window {
@@ -935,7 +935,7 @@ async fn report_lost(
             jiff::tz::TimeZone::UTC.to_datetime(latest).date(),
         ),
     };
-    let case = self_service_case(state, &reported.card, &new_card, &order, loss).await?;
+    let case = self_service_case(state, &reported).await?;
     Ok(EffectResult::LostOrStolenReported {
         case_reference: case.reference.to_string(),
         delivery: ivr::DeliveryWindow { earliest, latest },
@@ -946,38 +946,29 @@ async fn report_lost(
 /// reopens it if the cardholder comes back about it). Its reference is what the caller hears.
 async fn self_service_case(
     state: &AppState,
-    reported: &cards::Card,
-    new_card: &cards::Card,
-    order: &cards::ReplacementOrder,
-    loss: cards::Loss,
+    reported: &crate::cards::Reported,
 ) -> Result<cases::Case, ApiError> {
-    let what = match loss {
-        cards::Loss::Lost => "lost",
-        cards::Loss::Stolen => "stolen",
-    };
+    let card = &reported.card;
     let case = crate::casework::open(
         state,
         cases::NewCase {
             id: domain::CaseId::new(),
             reference: cases::CaseRef::generate(0),
-            cardholder: Some(reported.cardholder_id),
-            tier: Some(reported.tier),
+            cardholder: Some(card.cardholder_id),
+            tier: Some(card.tier),
             subject: format!(
-                "Card ending {} reported {what} by phone (self-service)",
-                reported.last4
+                "Card ending {} reported by phone (self-service)",
+                card.last4
             ),
             reason: domain::Reason::LostStolen,
             department: None,
             channel: Channel::Phone,
         },
-        cases::Actor::Cardholder(reported.cardholder_id),
+        cases::Actor::Cardholder(card.cardholder_id),
         Vec::new(),
     )
     .await?;
-    let summary = format!(
-        "Card ending {} blocked and reported {what}; replacement ending {} ordered ({:?}, {}).",
-        reported.last4, new_card.last4, order.shipping, order.window
-    );
+    let summary = reported.summary();
     let (case, _) = crate::casework::change(
         state,
         case.id,
