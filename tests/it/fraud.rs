@@ -235,13 +235,13 @@ async fn a_challenge_answered_no_by_sms_locks_the_card_and_files_a_dispute() {
     // The follow-up of `fraud.confirmed`: a fraud case for the cardholder, the card reported
     // stolen and a replacement ordered to the address on file, noted on the case.
     let case_id = domain::CaseId(alert.parse().unwrap());
-    let case = wait_for(|| async {
-        let case = app.store.case_by_id(case_id).await.unwrap()?;
+    crate::eventually("the fraud follow-up", async || {
         let card = app.store.card_by_id(holder.card).await.unwrap().unwrap();
         let noted = app.store.case_events(case_id).await.unwrap().len() > 1;
-        (noted && card.card.state.is_terminal()).then_some(case)
+        noted && card.card.state.is_terminal()
     })
     .await;
+    let case = app.store.case_by_id(case_id).await.unwrap().unwrap();
     assert_eq!(case.reason, domain::Reason::Fraud);
     assert_eq!(case.department, domain::Department::LostOrStolen);
     assert_eq!(case.cardholder, Some(holder.id));
@@ -553,19 +553,4 @@ async fn a_restart_in_the_middle_of_a_load_loses_no_acknowledged_decision() {
         "{after}"
     );
     app.stop().await;
-}
-
-/// Polls `check` until it gives a value (the outbox dispatcher works in the background).
-async fn wait_for<T, F, Fut>(check: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    for _ in 0..100 {
-        if let Some(value) = check().await {
-            return value;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("not done within 10 s");
 }

@@ -153,17 +153,6 @@ async fn app_with_providers(hook_url: &str, smtp_port: u16) -> TestApp {
     .await
 }
 
-/// Waits until `done` holds (the dispatcher works in the background).
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn channel_count(hook: &Hook, channel: &str, template: &str) -> usize {
     hook.accepted
         .lock()
@@ -188,7 +177,7 @@ async fn a_fraud_challenge_is_one_signed_sms_one_push_and_one_email_and_the_repl
         .unwrap();
     challenged(&app, &token, &holder).await;
 
-    until("the SMS, the push and the email", || {
+    crate::eventually("the SMS, the push and the email", async || {
         channel_count(&hook, "sms", "fraud-challenge") == 1
             && channel_count(&hook, "push", "fraud-challenge") == 1
             && mail.lock().unwrap().len() == 1
@@ -231,7 +220,7 @@ async fn a_fraud_challenge_is_one_signed_sms_one_push_and_one_email_and_the_repl
     assert_eq!(answered.status(), reqwest::StatusCode::OK);
     let answered: Value = answered.json().await.unwrap();
     assert_eq!(answered["status"], "confirmed_fraud");
-    until("the next-steps SMS", || {
+    crate::eventually("the next-steps SMS", async || {
         channel_count(&hook, "sms", "fraud-confirmed-next-steps") == 1
     })
     .await;
@@ -311,7 +300,7 @@ async fn a_failing_webhook_is_retried_and_no_channel_goes_out_twice() {
     let holder = holder_with_card(&app, 1, "4111 1111 1111 1111").await;
     challenged(&app, &token, &holder).await;
 
-    until("the retried SMS and push", || {
+    crate::eventually("the retried SMS and push", async || {
         channel_count(&hook, "sms", "fraud-challenge") == 1
             && channel_count(&hook, "push", "fraud-challenge") == 1
     })
@@ -384,7 +373,7 @@ async fn an_agent_s_case_email_goes_out_by_smtp_threaded_to_the_cardholder_s_mes
             .find(|m| m.contains("It was posted yesterday."))
             .cloned()
     };
-    until("the case email", || mail_of(&mail).is_some()).await;
+    crate::eventually("the case email", async || mail_of(&mail).is_some()).await;
     let sent = mail_of(&mail).unwrap();
     assert!(sent.contains(&reference), "{sent}");
     assert!(sent.contains("In-Reply-To: <kim-1@mail.example>"), "{sent}");

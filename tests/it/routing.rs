@@ -4,7 +4,6 @@
 //! English agents Alex and Lucía work) is the open hub for English.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use domain::{FakeClock, Role};
 use jiff::SignedDuration;
@@ -98,13 +97,7 @@ impl Desk {
 
     /// Waits (bounded) for the background timers to have done something.
     async fn until(&self, what: &str, check: impl AsyncFn() -> bool) {
-        for _ in 0..100 {
-            if check().await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("never happened: {what}");
+        crate::eventually(what, check).await;
     }
 
     async fn metrics(&self) -> String {

@@ -199,7 +199,7 @@ async fn sipp_reports_a_stolen_card_with_rfc4733_digits_and_hears_prompts() {
     assert!(session.contact.is_some(), "handed off to a person");
     // The BYE is answered at once; the call's task records the end just after.
     let (store, sid) = (app.store.clone(), ivr_call_id(&call_id));
-    eventually("the BYE ended the call", || {
+    crate::eventually("the BYE ended the call", || {
         let (store, sid) = (store.clone(), sid.clone());
         async move {
             store
@@ -434,21 +434,6 @@ async fn baresip_command(port: u16, command: &str, params: &str) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-/// Polls until `check` holds (10 s at most).
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..100 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
 #[tokio::test]
 async fn baresip_calls_and_its_digits_move_the_ivr_on() {
     if !installed("baresip") {
@@ -527,13 +512,13 @@ async fn baresip_calls_and_its_digits_move_the_ivr_on() {
     // payload type, 101), and the IVR asks for the card number.
     let answer = baresip_command(ctrl, "sndcode", "1").await;
     assert!(answer.contains("\"ok\":true"), "{answer}");
-    eventually("English is picked", || {
+    crate::eventually("English is picked", || {
         let (store, sid) = (store.clone(), call_sid.clone());
         async move { question(store, sid).await.0 == Some(ivr::Question::Menu) }
     })
     .await;
     baresip_command(ctrl, "sndcode", "1").await;
-    eventually("the card number is asked for", || {
+    crate::eventually("the card number is asked for", || {
         let (store, sid) = (store.clone(), call_sid.clone());
         async move {
             question(store, sid).await.0 == Some(ivr::Question::Factor(ivr::Factor::CardNumber))
@@ -543,7 +528,7 @@ async fn baresip_calls_and_its_digits_move_the_ivr_on() {
 
     // baresip hangs up: the BYE ends the recorded call.
     baresip_command(ctrl, "hangup", "").await;
-    eventually("the call is recorded as ended", || {
+    crate::eventually("the call is recorded as ended", || {
         let (store, sid) = (store.clone(), call_sid.clone());
         async move { question(store, sid).await.1 }
     })
