@@ -7,6 +7,8 @@ use std::fmt;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::CardId;
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRng;
@@ -187,48 +189,67 @@ pub struct PanLookup([u8; 32]);
 #[serde(try_from = "String", into = "String")]
 pub struct SecurityCodeHash([u8; 32]);
 
-macro_rules! hex_digest_type {
+/// Stored binary values are base64url, not hex: a long hex string is often 16 decimal digits
+/// in a row somewhere, which card-number scanners (rightly) flag as a card number in clear.
+fn encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads [`encode`]'s form, and the lowercase hex that earlier releases wrote (a base64url
+/// value of these sizes is all lowercase hex digits with negligible probability).
+fn decode(text: &str) -> Result<Vec<u8>, CryptoError> {
+    let legacy_hex =
+        text.len() % 2 == 0 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if legacy_hex {
+        hex::decode(text).map_err(|_| CryptoError::Malformed)
+    } else {
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| CryptoError::Malformed)
+    }
+}
+
+macro_rules! digest_type {
     ($name:ident, $what:literal) => {
         impl $name {
-            pub fn to_hex(&self) -> String {
-                hex::encode(self.0)
+            pub fn to_text(&self) -> String {
+                encode(&self.0)
             }
 
-            pub fn from_hex(text: &str) -> Result<Self, CryptoError> {
-                let mut bytes = [0u8; 32];
-                hex::decode_to_slice(text, &mut bytes).map_err(|_| CryptoError::Malformed)?;
-                Ok(Self(bytes))
+            pub fn from_text(text: &str) -> Result<Self, CryptoError> {
+                let bytes = decode(text)?;
+                Ok(Self(bytes.try_into().map_err(|_| CryptoError::Malformed)?))
             }
         }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 // A prefix is enough to tell two apart in a log; the rest adds nothing.
-                write!(f, concat!($what, "({}…)"), &self.to_hex()[..8])
+                write!(f, concat!($what, "({}…)"), &self.to_text()[..8])
             }
         }
 
         impl TryFrom<String> for $name {
             type Error = CryptoError;
             fn try_from(text: String) -> Result<Self, Self::Error> {
-                Self::from_hex(&text)
+                Self::from_text(&text)
             }
         }
 
         impl From<$name> for String {
             fn from(value: $name) -> Self {
-                value.to_hex()
+                value.to_text()
             }
         }
     };
 }
 
-hex_digest_type!(PanLookup, "PanLookup");
-hex_digest_type!(SecurityCodeHash, "SecurityCodeHash");
+digest_type!(PanLookup, "PanLookup");
+digest_type!(SecurityCodeHash, "SecurityCodeHash");
 
 /// A card number encrypted with AES-256-GCM. It carries the id of its key and its nonce, and
 /// its associated data binds it to one card id. Stored as one text column:
-/// `v1.<key id>.<nonce hex>.<ciphertext+tag hex>`.
+/// `v1.<key id>.<nonce>.<ciphertext+tag>`, both base64url (hex before).
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct EncryptedPan {
@@ -246,8 +267,8 @@ impl EncryptedPan {
         format!(
             "{ENCRYPTED_PAN_VERSION}.{}.{}.{}",
             self.key_id,
-            hex::encode(self.nonce),
-            hex::encode(&self.ciphertext)
+            encode(&self.nonce),
+            encode(&self.ciphertext)
         )
     }
 
@@ -263,13 +284,12 @@ impl EncryptedPan {
             return Err(CryptoError::Malformed);
         };
         let key_id = KeyId::parse(key_id).map_err(|_| CryptoError::Malformed)?;
-        let mut nonce_bytes = [0u8; NONCE_LEN];
-        hex::decode_to_slice(nonce, &mut nonce_bytes).map_err(|_| CryptoError::Malformed)?;
-        let ciphertext = hex::decode(ciphertext).map_err(|_| CryptoError::Malformed)?;
         Ok(Self {
             key_id,
-            nonce: nonce_bytes,
-            ciphertext,
+            nonce: decode(nonce)?
+                .try_into()
+                .map_err(|_| CryptoError::Malformed)?,
+            ciphertext: decode(ciphertext)?,
         })
     }
 }
@@ -623,9 +643,45 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_ne!(keys.pan_lookup(&pan), other_key.pan_lookup(&pan));
-        let hex = keys.pan_lookup(&pan).to_hex();
-        assert_eq!(PanLookup::from_hex(&hex).unwrap(), keys.pan_lookup(&pan));
-        assert!(!format!("{:?}", keys.pan_lookup(&pan)).contains(&hex));
+        let text = keys.pan_lookup(&pan).to_text();
+        assert_eq!(PanLookup::from_text(&text).unwrap(), keys.pan_lookup(&pan));
+        assert!(!format!("{:?}", keys.pan_lookup(&pan)).contains(&text));
+        // What earlier releases stored still reads.
+        let legacy = hex::encode(keys.pan_lookup(&pan).0);
+        assert_eq!(
+            PanLookup::from_text(&legacy).unwrap(),
+            keys.pan_lookup(&pan)
+        );
+    }
+
+    /// Card-number scanners look for runs of 13–19 digits; hex (10 digits of 16 symbols) makes
+    /// one in a few hundred stored values, base64url (10 of 64) practically never.
+    #[test]
+    fn stored_forms_hold_no_long_digit_runs() {
+        let keys = test_keys();
+        let longest_digit_run = |text: &str| {
+            text.split(|c: char| !c.is_ascii_digit())
+                .map(str::len)
+                .max()
+                .unwrap_or(0)
+        };
+        let mut rng = TestRng::new(9);
+        for i in 0..5_000u64 {
+            let body = format!("411111{i:09}");
+            let check = crate::pan::luhn_check_digit(&body);
+            let pan = Pan::parse(&format!("{body}{check}")).unwrap();
+            let card = CardId::new();
+            let sealed = keys.encrypt_pan(card, &pan, &mut rng).unwrap();
+            for text in [keys.pan_lookup(&pan).to_text(), sealed.to_text()] {
+                assert!(longest_digit_run(&text) < 13, "{text}");
+            }
+        }
+        let legacy = hex::encode([0x12u8, 0x34, 0x56, 0x78, 0x90, 0x12, 0x34, 0x56]);
+        assert_eq!(
+            longest_digit_run(&legacy),
+            16,
+            "the check itself finds a run"
+        );
     }
 
     #[test]
@@ -637,7 +693,7 @@ pub(crate) mod tests {
         assert!(keys.verify_security_code(card, &code, &stored));
         assert!(!keys.verify_security_code(card, &SecurityCode::parse("1235").unwrap(), &stored));
         assert!(!keys.verify_security_code(CardId::new(), &code, &stored));
-        assert!(!stored.to_hex().contains("1234"));
+        assert!(!stored.to_text().contains("1234"));
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 /// The secrets file as stored: hex-encoded keys.
@@ -58,10 +60,13 @@ impl Secrets {
             false
         } else {
             let fresh = SecretsFile {
-                hmac_key: hex::encode(random_bytes::<32>()),
-                data_keys: BTreeMap::from([("k1".to_owned(), hex::encode(random_bytes::<32>()))]),
+                hmac_key: URL_SAFE_NO_PAD.encode(random_bytes::<32>()),
+                data_keys: BTreeMap::from([(
+                    "k1".to_owned(),
+                    URL_SAFE_NO_PAD.encode(random_bytes::<32>()),
+                )]),
                 active_data_key: "k1".to_owned(),
-                twiml_auth_token: hex::encode(random_bytes::<16>()),
+                twiml_auth_token: URL_SAFE_NO_PAD.encode(random_bytes::<16>()),
             };
             write_private(path, &toml::to_string(&fresh)?)
                 .with_context(|| format!("while writing new secrets to {}", path.display()))?;
@@ -103,8 +108,17 @@ impl Secrets {
     }
 }
 
-fn key32(hex_text: &str) -> anyhow::Result<[u8; 32]> {
-    let bytes = hex::decode(hex_text.trim()).context("not hexadecimal")?;
+/// A 32-byte key: base64url (what this release writes; hex runs look like card numbers to
+/// scanners) or 64 hex digits (what earlier releases wrote).
+fn key32(text: &str) -> anyhow::Result<[u8; 32]> {
+    let text = text.trim();
+    let bytes = if text.len() == 64 {
+        hex::decode(text).context("64 characters but not hexadecimal")?
+    } else {
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .context("neither base64url nor hexadecimal")?
+    };
     bytes
         .try_into()
         .map_err(|b: Vec<u8>| anyhow::anyhow!("is {} bytes, expected 32", b.len()))
@@ -147,7 +161,16 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(!format!("{first:?}").contains(&hex::encode(first.hmac_key)));
+        assert!(!format!("{first:?}").contains(&URL_SAFE_NO_PAD.encode(first.hmac_key)));
+    }
+
+    #[test]
+    fn keys_read_in_base64url_and_in_the_hex_earlier_releases_wrote() {
+        let key = [0x5au8; 32];
+        assert_eq!(key32(&URL_SAFE_NO_PAD.encode(key)).unwrap(), key);
+        assert_eq!(key32(&hex::encode(key)).unwrap(), key);
+        assert!(key32("not a key").is_err());
+        assert!(key32(&URL_SAFE_NO_PAD.encode([1u8; 16])).is_err());
     }
 
     #[test]

@@ -23,7 +23,6 @@ use domain::{
     AccountId, CardId, CardholderId, Channel, Country, Currency, DisputeId, Money, Timestamp,
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use store::{AuditRecord, CardRecord, Cardholder, ContactUpdate, Effects, IdempotentResponse};
 use utoipa::{IntoParams, ToSchema};
 
@@ -69,7 +68,7 @@ where
     F: Future<Output = ApiResult<(StatusCode, T)>>,
 {
     let scope = format!("{}:{operation}", who.audit_name());
-    let hash = hex::encode(Sha256::digest(request.to_string().as_bytes()));
+    let hash = crate::auth::token::fingerprint(&request.to_string());
     if let Some(stored) = state.store.idempotent_response(&scope, key).await? {
         return replay(stored, &hash);
     }

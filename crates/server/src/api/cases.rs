@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode};
 use cases::{Actor, CaseCommand, NewCase, Status};
 use domain::{CardholderId, CaseId, Channel, ConversationId, Department, Reason, UserId};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use store::cases::CaseFilter;
 use store::{IdempotentResponse, NewEvent, Page, StoreError};
 use utoipa::{IntoParams, ToSchema};
@@ -54,7 +53,7 @@ where
         ));
     }
     let scope = format!("{operation}:{}", who.audit_name());
-    let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
+    let hash = crate::auth::token::fingerprint(&body.to_string());
     if let Some(done) = state.store.idempotent_response(&scope, key).await? {
         if done.request_hash != hash {
             return Err(ApiError::unprocessable(

@@ -16,7 +16,13 @@ pub fn generate(prefix: &str) -> String {
 
 /// The stored form. Tokens carry 256 random bits, so a fast hash is enough.
 pub fn digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    fingerprint(token)
+}
+
+/// SHA-256 in base64url: stored digests (tokens, idempotent request bodies). Not hex, whose
+/// long digit runs card-number scanners take for card numbers.
+pub fn fingerprint(text: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -54,11 +54,11 @@ macro_rules! card_columns {
 fn card_record(row: &AnyRow) -> StoreResult<CardRecord> {
     Ok(CardRecord {
         card: row.json("card")?,
-        pan_lookup: PanLookup::from_hex(&row.text("pan_hmac")?)
+        pan_lookup: PanLookup::from_text(&row.text("pan_hmac")?)
             .map_err(|e| corrupt("pan_hmac", e))?,
         pan_encrypted: EncryptedPan::from_text(&row.text("pan_enc")?)
             .map_err(|e| corrupt("pan_enc", e))?,
-        security_code_hash: SecurityCodeHash::from_hex(&row.text("csc_hash")?)
+        security_code_hash: SecurityCodeHash::from_text(&row.text("csc_hash")?)
             .map_err(|e| corrupt("csc_hash", e))?,
         pin_hash: row.opt_text("pin_hash")?.map(PinHash::from_stored),
         alerts: row.json("alerts")?,
@@ -108,9 +108,9 @@ async fn insert_card_row(
     .bind(card.state.name())
     .bind(card.last4.as_str().to_owned())
     .bind(to_json(card)?)
-    .bind(record.pan_lookup.to_hex())
+    .bind(record.pan_lookup.to_text())
     .bind(record.pan_encrypted.to_text())
-    .bind(record.security_code_hash.to_hex())
+    .bind(record.security_code_hash.to_text())
     .bind(record.pin_hash.as_ref().map(|h| h.as_str().to_owned()))
     .bind(to_json(&record.alerts)?)
     .bind(record.version)
@@ -306,7 +306,7 @@ impl CardStore for SqlStore {
             card_columns!(),
             " FROM cards WHERE pan_hmac = $1"
         ))
-        .bind(lookup.to_hex())
+        .bind(lookup.to_text())
         .fetch_optional(&self.reader)
         .await?
         .as_ref()
