@@ -7,10 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use directory::bench::CheckBench;
-use directory::import::import_file;
-use directory::{ConflictReport, Entry, Provenance, Status};
 use server::config::Settings;
-use store::{AuditRecord, DirectoryStore, Effects, Store, UpsertCounts};
+use server::directory::{ImportError, Imported, import_listings};
+use store::AuditRecord;
 
 #[derive(Debug, Subcommand)]
 pub enum DirectoryCommand {
@@ -35,7 +34,7 @@ pub struct ImportArgs {
     json: bool,
 }
 
-/// Entries stored per transaction; imports larger than one batch report their progress.
+/// Imports larger than this report their progress.
 const BATCH: usize = 500;
 
 pub async fn run(settings: Settings, command: DirectoryCommand) -> anyhow::Result<()> {
@@ -45,55 +44,47 @@ pub async fn run(settings: Settings, command: DirectoryCommand) -> anyhow::Resul
 }
 
 async fn import(settings: Settings, args: ImportArgs) -> anyhow::Result<()> {
-    let source = args.source.trim().to_owned();
-    anyhow::ensure!(
-        !source.is_empty() && source.chars().count() <= 200,
-        "--source must name who lists the numbers (1 to 200 characters)"
-    );
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("while reading {}", args.file.display()))?;
     let store = super::open_store(&settings).await?;
-    let existing: Vec<Entry> = store
-        .directory_entries()
-        .await?
-        .into_iter()
-        .map(|stored| stored.entry)
-        .collect();
-    anyhow::ensure!(
-        !existing
-            .iter()
-            .any(|e| e.status == Status::Official && e.provenance.source == source),
-        "{source:?} is the source of official entries; imported listings are third-party, so name the source they come from"
-    );
+    let source = args.source.trim().to_owned();
+    let file = args.file.display().to_string();
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
     #[allow(clippy::disallowed_methods)] // the command line is the edge
     let now = jiff::Timestamp::now();
-    let provenance = Provenance {
-        source: source.clone(),
-        asserted_at: now,
+    let audit = |batch: usize, entries: usize| AuditRecord {
+        at: now,
+        actor: format!("cli:{user}"),
+        action: "directory.import".to_owned(),
+        subject: format!("directory_source:{source}"),
+        ip: "local".to_owned(),
+        request_id: "-".to_owned(),
+        detail: serde_json::json!({"file": file, "batch": batch, "entries": entries}),
     };
-    let import = import_file(&provenance, &bytes)
+    // Progress for imports larger than one batch, on a terminal (or for very large ones).
+    let progress = |stored: usize, of: usize| {
+        if of > BATCH && std::io::stderr().is_terminal() || of > BATCH * 10 {
+            eprintln!("stored {stored} of {of} entries");
+        }
+    };
+    let Imported {
+        read,
+        counts,
+        report,
+    } = import_listings(&store, &source, &bytes, now, audit, progress)
+        .await
+        .map_err(|e| match e {
+            ImportError::BadSource => {
+                anyhow::anyhow!("--source must name who lists the numbers (1 to 200 characters)")
+            }
+            e => anyhow::Error::new(e),
+        })
         .with_context(|| format!("while importing {}", args.file.display()))?;
-    // The crate makes third-party entries only; keep that a fact here too.
-    anyhow::ensure!(
-        import
-            .entries
-            .iter()
-            .all(|e| e.status == Status::ThirdParty),
-        "the importer produced an entry that is not third-party"
-    );
-    let counts = store_entries(&store, &import.entries, &source, &args.file).await?;
-    let all: Vec<Entry> = store
-        .directory_entries()
-        .await?
-        .into_iter()
-        .map(|stored| stored.entry)
-        .collect();
-    let report = ConflictReport::new(&all, &import.rejected);
     let mut out = std::io::stdout().lock();
     if args.json {
         let json = serde_json::json!({
             "source": source,
-            "read": import.entries.len(),
+            "read": read,
             "inserted": counts.inserted,
             "updated": counts.updated,
             "kept_official": counts.kept_official,
@@ -103,8 +94,7 @@ async fn import(settings: Settings, args: ImportArgs) -> anyhow::Result<()> {
     } else {
         writeln!(
             out,
-            "Imported {} listings from {} as third-party entries of {source:?}: {} new, {} updated{}.",
-            import.entries.len(),
+            "Imported {read} listings from {} as third-party entries of {source:?}: {} new, {} updated{}.",
             args.file.display(),
             counts.inserted,
             counts.updated,
@@ -120,52 +110,6 @@ async fn import(settings: Settings, args: ImportArgs) -> anyhow::Result<()> {
         writeln!(out, "{report}")?;
     }
     Ok(())
-}
-
-async fn store_entries(
-    store: &dyn Store,
-    entries: &[Entry],
-    source: &str,
-    file: &std::path::Path,
-) -> anyhow::Result<UpsertCounts> {
-    let progress =
-        entries.len() > BATCH && std::io::stderr().is_terminal() || entries.len() > BATCH * 10;
-    let mut total = UpsertCounts::default();
-    for (i, batch) in entries.chunks(BATCH).enumerate() {
-        let audit = AuditRecord {
-            #[allow(clippy::disallowed_methods)] // the command line is the edge
-            at: jiff::Timestamp::now(),
-            actor: format!(
-                "cli:{}",
-                std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
-            ),
-            action: "directory.import".to_owned(),
-            subject: format!("directory_source:{source}"),
-            ip: "local".to_owned(),
-            request_id: "-".to_owned(),
-            detail: serde_json::json!({
-                "file": file.display().to_string(),
-                "batch": i,
-                "entries": batch.len(),
-            }),
-        };
-        #[allow(clippy::disallowed_methods)] // the command line is the edge
-        let counts = store
-            .upsert_directory_entries(batch, jiff::Timestamp::now(), Effects::none().audit(audit))
-            .await
-            .context("while storing the entries")?;
-        total.inserted += counts.inserted;
-        total.updated += counts.updated;
-        total.kept_official += counts.kept_official;
-        if progress {
-            eprintln!(
-                "stored {} of {} entries",
-                (i * BATCH + batch.len()),
-                entries.len()
-            );
-        }
-    }
-    Ok(total)
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod appointments;
 mod bench;
 mod cards;
 mod chat;
+mod demo;
 mod directory;
 mod fraud;
 mod intent;
@@ -75,6 +76,9 @@ enum Command {
     /// Measure the speed of a part of Helpline
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// The demo: a guided tour of the seeds' journeys against a running `serve --demo`
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Directory(command) => directory::run(settings, command).await,
         Command::Intent(command) => intent::run(settings, command),
         Command::Bench(command) => bench::run(&settings, command),
+        Command::Demo(command) => demo::run(settings, command).await,
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Settings::example_toml());
             Ok(())

@@ -18,3 +18,18 @@ pub fn tour(app: &TestApp) -> Tour {
         |_| {},
     )
 }
+
+mod lost_card_abroad;
+mod scam_call;
+mod was_this_you;
+
+/// Polls `check` until it holds, for up to 10 s, for work the server does in the background.
+pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}

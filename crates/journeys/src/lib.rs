@@ -8,6 +8,12 @@
 //! cardholder's own card number and security code (the demo fixtures), and the server's
 //! telephony token (from the data directory, as the carrier would be configured with it).
 
+pub mod lost_card_abroad;
+pub mod people;
+pub mod phone;
+pub mod scam_call;
+pub mod was_this_you;
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -34,12 +40,12 @@ pub struct Step {
 pub struct Tour {
     pub target: Target,
     steps: Vec<Step>,
-    on_step: Box<dyn FnMut(&Step) + Send>,
+    on_step: Box<dyn FnMut(&Step) + Send + Sync>,
 }
 
 impl Tour {
     /// `on_step` sees each step as it is taken (the tour prints it; tests ignore it).
-    pub fn new(target: Target, on_step: impl FnMut(&Step) + Send + 'static) -> Tour {
+    pub fn new(target: Target, on_step: impl FnMut(&Step) + Send + Sync + 'static) -> Tour {
         Tour {
             target,
             steps: Vec::new(),
@@ -119,5 +125,21 @@ pub struct Journey {
 
 /// Every journey, in the seeds' order.
 pub fn all() -> Vec<Journey> {
-    Vec::new()
+    vec![
+        Journey {
+            number: 1,
+            title: "Lost card abroad",
+            run: |t| Box::pin(async { lost_card_abroad::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 3,
+            title: "Was this you?",
+            run: |t| Box::pin(async { was_this_you::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 4,
+            title: "Is this call really from my bank?",
+            run: |t| Box::pin(async { scam_call::run(t).await.map(drop) }),
+        },
+    ]
 }

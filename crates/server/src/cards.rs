@@ -283,10 +283,17 @@ pub async fn report_lost(
         destination: Destination::AddressOnFile,
     });
     let (new, ordered) = plan_replacement(state, &reported.card, &request, now).await?;
+    // The cardholder hears from us at once (unless the fraud follow-up reported the card: its
+    // own message already says a replacement is coming).
+    let confirm = |order: Option<&ReplacementOrder>| {
+        (by != Actor::FraudEngine).then(|| reported_notification(&reported.card, order))
+    };
     match ordered {
         Ok(ordered) => {
             let mut all = reported.events.clone();
             all.extend(ordered.events.iter().cloned());
+            let mut effects = effects(&all, audit);
+            effects.events.extend(confirm(Some(&ordered.order)));
             state
                 .store
                 .save_replacement(
@@ -295,7 +302,7 @@ pub async fn report_lost(
                         new: new.clone(),
                         order: ordered.order.clone(),
                     },
-                    effects(&all, audit),
+                    effects,
                 )
                 .await?;
             Ok(Reported {
@@ -305,12 +312,11 @@ pub async fn report_lost(
             })
         }
         Err(refused) => {
+            let mut effects = effects(&reported.events, audit);
+            effects.events.extend(confirm(None));
             state
                 .store
-                .update_card(
-                    &CardUpdate::state(&record, reported.card.clone()),
-                    effects(&reported.events, audit),
-                )
+                .update_card(&CardUpdate::state(&record, reported.card.clone()), effects)
                 .await?;
             Ok(Reported {
                 card: reported.card,
@@ -319,6 +325,25 @@ pub async fn report_lost(
             })
         }
     }
+}
+
+/// "Your card is blocked" by SMS (and email), with when the replacement arrives if one was
+/// ordered.
+fn reported_notification(card: &Card, order: Option<&ReplacementOrder>) -> NewEvent {
+    let mut args = serde_json::json!({"last4": card.last4.to_string()});
+    if let Some(order) = order {
+        args["window"] = serde_json::Value::String(order.window.to_string());
+    }
+    NewEvent::new(
+        "notification.requested",
+        format!("cardholder:{}", card.cardholder_id),
+        serde_json::json!({
+            "cardholder_id": card.cardholder_id,
+            "channels": ["sms", "email"],
+            "template": "card-reported",
+            "args": args,
+        }),
+    )
 }
 
 /// Issues a new card for `old` and works out its order for the cardholder's address on file and

@@ -72,13 +72,17 @@ impl Secrets {
                 .with_context(|| format!("while writing new secrets to {}", path.display()))?;
             true
         };
+        Ok((Secrets::load(path)?, created))
+    }
+
+    /// Reads an existing secrets file (never creates one).
+    pub fn load(path: &Path) -> anyhow::Result<Secrets> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("while reading secrets from {}", path.display()))?;
         let file: SecretsFile = toml::from_str(&text)
             .with_context(|| format!("secrets file {} is not valid", path.display()))?;
-        let secrets = Secrets::from_file(file, path)
-            .with_context(|| format!("secrets file {} is not valid", path.display()))?;
-        Ok((secrets, created))
+        Secrets::from_file(file, path)
+            .with_context(|| format!("secrets file {} is not valid", path.display()))
     }
 
     fn from_file(file: SecretsFile, path: &Path) -> anyhow::Result<Secrets> {

@@ -701,3 +701,74 @@ pub async fn remove_entry(
         .await?;
     Ok(())
 }
+
+/// `POST /api/v1/directory/imports`: third-party listings to import.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRequest {
+    /// Who lists these numbers (a web site, an article, a partner): the entries' provenance.
+    pub source: String,
+    /// CSV (columns: country, service, number, tiers, languages, hours, time_zone, toll_free,
+    /// collect, notes) or free text with tables and headed lists, like the seed articles.
+    pub text: String,
+}
+
+/// What an import did and where the directory now disagrees with itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportView {
+    pub source: String,
+    pub read: usize,
+    pub inserted: u64,
+    pub updated: u64,
+    pub kept_official: u64,
+    #[schema(value_type = Object)]
+    pub report: directory::ConflictReport,
+    /// The report as `helpline directory import` prints it.
+    pub report_text: String,
+}
+
+/// Imports third-party listings as entries of `source` (again: updates them) and reports where
+/// they disagree with the official directory, with other sources and with themselves (admins;
+/// audited). The same as `helpline directory import`, for a running server.
+#[utoipa::path(post, path = "/api/v1/directory/imports", tag = "directory", request_body = ImportRequest, responses(
+    (status = 200, body = ImportView),
+    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "An unreadable file, or an official source", body = crate::error::Problem, content_type = "application/problem+json"),
+), security(("session" = []), ("bearer" = [])))]
+pub async fn import(
+    State(state): State<AppState>,
+    Auth(caller, ..): Auth<Admins>,
+    ctx: Ctx,
+    ApiJson(request): ApiJson<ImportRequest>,
+) -> ApiResult<axum::Json<ImportView>> {
+    use crate::directory::ImportError;
+    let now = state.clock.now();
+    let source = request.source.trim().to_owned();
+    let audit = |batch: usize, entries: usize| {
+        ctx.audit(
+            &caller,
+            now,
+            "directory.import",
+            format!("directory_source:{source}"),
+            serde_json::json!({"batch": batch, "entries": entries}),
+        )
+    };
+    let imported = state
+        .directory
+        .import(&source, request.text.as_bytes(), now, audit)
+        .await
+        .map_err(|e| match e {
+            ImportError::Store(e) => ApiError::from(e),
+            ImportError::NotThirdParty => ApiError::internal(&e),
+            e => ApiError::unprocessable("directory.import", format!("{e}.")),
+        })?;
+    Ok(axum::Json(ImportView {
+        source,
+        read: imported.read,
+        inserted: imported.counts.inserted,
+        updated: imported.counts.updated,
+        kept_official: imported.counts.kept_official,
+        report_text: imported.report.to_string(),
+        report: imported.report,
+    }))
+}

@@ -131,6 +131,7 @@ fn cards_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::report, directory::reports))
         .routes(routes!(directory::moderate))
         .routes(routes!(directory::entries, directory::create_entry))
+        .routes(routes!(directory::import))
         .routes(routes!(directory::update_entry, directory::delete_entry))
         .routes(routes!(cases::create, cases::list))
         .routes(routes!(cases::get))

@@ -1,0 +1,82 @@
+//! The people of a journey: a cardholder in the portal, staff in the console (both signed in
+//! with the demo password, as a browser would be: a session cookie and its CSRF token), and the
+//! card network's integration token.
+
+use anyhow::Context;
+use reqwest::RequestBuilder;
+use serde_json::{Value, json};
+
+use crate::{Tour, json};
+
+/// Someone signed in: their own cookie jar and the session's CSRF token.
+pub struct Person {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    /// `GET /api/v1/me`'s `id`: the cardholder's or staff user's id.
+    pub id: String,
+    base: String,
+}
+
+impl Person {
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(format!("{}{path}", self.base))
+    }
+
+    /// A state-changing request, with the CSRF token a browser page would send.
+    pub fn post(&self, path: &str, body: &Value) -> RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .json(body)
+    }
+}
+
+impl Tour {
+    /// A cardholder signs in to the portal with the demo password.
+    pub async fn cardholder(&self, email: &str) -> anyhow::Result<Person> {
+        self.sign_in("/api/v1/portal/login", email).await
+    }
+
+    /// A staff member signs in to the console with the demo password.
+    pub async fn staff(&self, email: &str) -> anyhow::Result<Person> {
+        self.sign_in("/api/v1/auth/login", email).await
+    }
+
+    async fn sign_in(&self, path: &str, email: &str) -> anyhow::Result<Person> {
+        let client = self.browser()?;
+        let me = json(
+            client
+                .post(self.url(path))
+                .json(&json!({"email": email, "password": server::demo::DEMO_PASSWORD})),
+        )
+        .await
+        .with_context(|| format!("signing in as {email}"))?;
+        let field = |name: &str| {
+            me[name]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("signing in as {email}: no {name} in {me}"))
+        };
+        Ok(Person {
+            client,
+            csrf: field("csrf_token")?,
+            id: field("id")?,
+            base: self.target.url.clone(),
+        })
+    }
+
+    /// A bearer token for the card network (authorizations, SMS replies), issued by the demo
+    /// admin as an operator would.
+    pub async fn integration_token(&self, name: &str) -> anyhow::Result<String> {
+        let admin = self.staff("admin@example.com").await?;
+        let created = json(admin.post(
+            "/api/v1/tokens",
+            &json!({"name": name, "role": "integration"}),
+        ))
+        .await?;
+        created["token"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("no token in {created}"))
+    }
+}
