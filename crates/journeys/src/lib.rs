@@ -113,6 +113,13 @@ pub async fn json(request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{url} answered with invalid JSON: {text}"))
 }
 
+/// A JSON value as a person reads it: a string without its quotes, anything else as JSON.
+pub fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
 type Run =
     for<'a> fn(&'a mut Tour) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 

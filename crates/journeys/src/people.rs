@@ -2,7 +2,7 @@
 //! with the demo password, as a browser would be: a session cookie and its CSRF token), and the
 //! card network's integration token.
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
@@ -18,8 +18,13 @@ pub struct Person {
 }
 
 impl Person {
+    /// The server's URL + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub fn get(&self, path: &str) -> RequestBuilder {
-        self.client.get(format!("{}{path}", self.base))
+        self.client.get(self.url(path))
     }
 
     /// A state-changing request, with the CSRF token a browser page would send.
@@ -42,15 +47,32 @@ impl Tour {
         self.sign_in("/api/v1/auth/login", email).await
     }
 
+    /// Signs in; when the server's sign-in rate limit (per client address) says to wait, waits
+    /// as a person would and tries again, for up to two minutes.
     async fn sign_in(&self, path: &str, email: &str) -> anyhow::Result<Person> {
         let client = self.browser()?;
-        let me = json(
-            client
+        let body = json!({"email": email, "password": server::demo::DEMO_PASSWORD});
+        let mut waited = 0;
+        let response = loop {
+            let response = client
                 .post(self.url(path))
-                .json(&json!({"email": email, "password": server::demo::DEMO_PASSWORD})),
-        )
-        .await
-        .with_context(|| format!("signing in as {email}"))?;
+                .json(&body)
+                .send()
+                .await
+                .with_context(|| format!("signing in as {email}"))?;
+            if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS || waited >= 120 {
+                break response;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+            waited += 6;
+        };
+        let status = response.status();
+        let text = response.text().await.context("reading the answer")?;
+        if !status.is_success() {
+            bail!("signing in as {email}: {path} answered {status}: {text}");
+        }
+        let me: Value = serde_json::from_str(&text)
+            .with_context(|| format!("signing in as {email}: {text}"))?;
         let field = |name: &str| {
             me[name]
                 .as_str()

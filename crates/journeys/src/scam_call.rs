@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use crate::{Tour, json};
+use crate::{Tour, json, text};
 
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -59,7 +59,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     t.expect(
         "They check it on the public check page",
         checked["status"] == "unknown",
-        checked["status"].to_string(),
+        text(&checked["status"]),
     )?;
     let e164 = checked["number"]
         .as_str()
@@ -78,14 +78,18 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     t.expect(
         "They report it",
         report["status"] == "pending",
-        format!("report {} ({})", report["id"], report["status"]),
+        format!(
+            "report {} ({})",
+            text(&report["id"]),
+            text(&report["status"])
+        ),
     )?;
     let id = report["id"].as_str().context("report id")?.to_owned();
     let checked = check(t, &number).await?;
     t.expect(
         "Until an admin confirms it, it still checks as unknown",
         checked["status"] == "unknown",
-        checked["status"].to_string(),
+        text(&checked["status"]),
     )?;
 
     let admin = t.staff("admin@example.com").await?;
@@ -105,13 +109,13 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     t.expect(
         "The admin confirms it",
         moderated["status"] == "approved",
-        moderated["status"].to_string(),
+        text(&moderated["status"]),
     )?;
     let checked = check(t, &number).await?;
     t.expect(
         "The number now checks as a reported scam",
         checked["status"] == "reported_scam",
-        checked["status"].to_string(),
+        text(&checked["status"]),
     )?;
 
     // The seed articles as third-party listings.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::lost_card_abroad::{Traveller, cards_of, traveller};
 use crate::people::Person;
-use crate::{Tour, json};
+use crate::{Tour, json, text};
 
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -45,21 +45,19 @@ fn purchase(number: &str, city: (&str, &str, f64, f64), minutes_ago: i64, amount
 }
 
 /// A cardholder of `tier` whose card is active and has no fraud decisions yet (earlier runs of
-/// the tour leave theirs behind).
+/// the tour leave theirs behind), signed in to the portal.
 async fn fresh(
     t: &Tour,
-    agent: &Person,
+    analyst: &Person,
     tier: domain::Tier,
 ) -> anyhow::Result<(Traveller, Person)> {
     let mut skip = Vec::new();
     loop {
-        let (who, portal) = traveller(t, tier, &skip).await?;
-        let decisions = json(agent.get(&format!(
-            "/api/v1/cardholders/{}/fraud-decisions",
-            portal.id
-        )))
-        .await?;
+        let (who, id) = traveller(analyst, tier, &skip).await?;
+        let decisions =
+            json(analyst.get(&format!("/api/v1/cardholders/{id}/fraud-decisions"))).await?;
         if decisions.as_array().is_some_and(Vec::is_empty) {
+            let portal = t.cardholder(&who.email).await?;
             return Ok((who, portal));
         }
         skip.push(who.index);
@@ -88,14 +86,14 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     t.expect(
         "A purchase at a shop in Tokyo",
         home["decision"] == "approve",
-        home["decision"].to_string(),
+        text(&home["decision"]),
     )?;
     let clone = authorize(t, purchase(&who.number, SAO_PAULO, 5, "80.00")).await?;
-    let signals = clone["reasons"].to_string();
+    let signals = text(&clone["reasons"]);
     t.expect(
         "The same card, present in São Paulo 40 minutes later: challenged",
         clone["decision"] == "challenge" && signals.contains("impossible_travel"),
-        format!("{} ({signals})", clone["decision"]),
+        format!("{} ({signals})", text(&clone["decision"])),
     )?;
     let alert = clone["alert_id"]
         .as_str()
@@ -122,7 +120,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         "\"Was this you?\" goes to the cardholder's mobile by SMS",
         asked.is_some(),
         asked.map_or("nothing sent".to_owned(), |n| {
-            format!("to {}", n["recipient"])
+            format!("to {}", text(&n["recipient"]))
         }),
     )?;
     let answered = json(
@@ -135,7 +133,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     t.expect(
         "The cardholder replies NO",
         answered["status"] == "confirmed_fraud",
-        answered["status"].to_string(),
+        text(&answered["status"]),
     )?;
 
     // The card blocked and replaced (the follow-up runs in the background), in the portal.
@@ -156,7 +154,9 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         old["can_pay"] == false && old["state"]["replacement"]["last4"].is_string(),
         format!(
             "card ending {} {}, replacement ending {}",
-            who.last4, old["status"], old["state"]["replacement"]["last4"]
+            who.last4,
+            text(&old["status"]),
+            text(&old["state"]["replacement"]["last4"])
         ),
     )?;
     let card = old["id"].as_str().context("card id")?.to_owned();
@@ -168,7 +168,9 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         case["case"]["reason"] == "fraud",
         format!(
             "{} {} ({})",
-            case["case"]["reference"], case["case"]["subject"], case["case"]["status"]
+            text(&case["case"]["reference"]),
+            text(&case["case"]["subject"]),
+            text(&case["case"]["status"])
         ),
     )?;
     let disputes =
@@ -185,7 +187,10 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         dispute.map_or("none".to_owned(), |d| {
             format!(
                 "{} {} {} ({})",
-                d["amount"], d["currency"], d["reason"], d["status"]
+                text(&d["amount"]),
+                text(&d["currency"]),
+                text(&d["reason"]),
+                text(&d["status"])
             )
         }),
     )?;
@@ -197,7 +202,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     t.expect(
         "Another cardholder pays in Tokyo, then in São Paulo 26 hours later: approved, no challenge",
         there["decision"] == "approve" && back["decision"] == "approve",
-        format!("{} then {}", there["decision"], back["decision"]),
+        format!("{} then {}", text(&there["decision"]), text(&back["decision"])),
     )?;
     let cards = json(other_portal.get("/api/v1/me/cards")).await?;
     let Some(genuine_card) = cards_of(&cards)
