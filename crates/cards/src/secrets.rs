@@ -199,7 +199,7 @@ fn encode(bytes: &[u8]) -> String {
 /// value of these sizes is all lowercase hex digits with negligible probability).
 fn decode(text: &str) -> Result<Vec<u8>, CryptoError> {
     let legacy_hex =
-        text.len() % 2 == 0 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        text.len().is_multiple_of(2) && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if legacy_hex {
         hex::decode(text).map_err(|_| CryptoError::Malformed)
     } else {
