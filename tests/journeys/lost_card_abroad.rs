@@ -29,23 +29,9 @@ async fn lost_card_abroad() {
     let now = domain::Clock::now(&*clock);
 
     // Blocked at once, stolen, with a replacement for the same cardholder.
-    let card: domain::CardId = outcome.card.parse().unwrap();
-    let old = app.store.card_by_id(card).await.unwrap().unwrap();
-    let cards::CardState::Stolen {
-        replacement: Some(replacement),
-        ..
-    } = old.card.state
-    else {
-        panic!("reported stolen with a replacement: {:?}", old.card.state);
-    };
+    let (old, _) = crate::stolen_and_replaced(&app, &outcome.card).await;
+    let card = old.card.id;
     assert!(cards::can_authorize(&old.card, now).is_err());
-    let new = app
-        .store
-        .card_by_id(replacement.card_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(new.card.cardholder_id, old.card.cardholder_id);
     assert_eq!(outcome.cardholder, old.card.cardholder_id.to_string());
 
     // Global delivery to the hotel in Tokyo, 24 to 72 hours from now.

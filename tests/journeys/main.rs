@@ -23,13 +23,30 @@ mod lost_card_abroad;
 mod scam_call;
 mod was_this_you;
 
-/// Polls `check` until it holds, for up to 10 s, for work the server does in the background.
-pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
+/// The stored card, reported stolen with a replacement, and the replacement.
+pub async fn stolen_and_replaced(
+    app: &TestApp,
+    card: &str,
+) -> (store::CardRecord, store::CardRecord) {
+    let old = app
+        .store
+        .card_by_id(card.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let cards::CardState::Stolen {
+        replacement: Some(replacement),
+        ..
+    } = &old.card.state
+    else {
+        panic!("reported stolen with a replacement: {:?}", old.card.state);
+    };
+    let new = app
+        .store
+        .card_by_id(replacement.card_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(new.card.cardholder_id, old.card.cardholder_id);
+    (old, new)
 }

@@ -47,5 +47,43 @@ async fn scam_call() {
         second.contains("US fraud: seed-000: +1 800-297-9407 | seed-001:"),
         "{second}"
     );
+
+    // Only admins import; bad input is a problem that says why.
+    let import = |token: String, body: serde_json::Value| {
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/directory/imports", app.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let agent = app.token(domain::Role::Agent).await;
+    let refused = import(agent, serde_json::json!({"source": "x", "text": "a,b"}))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    let admin = app.token(domain::Role::Admin).await;
+    let official = entries
+        .iter()
+        .find(|e| e.entry.status == directory::Status::Official)
+        .unwrap()
+        .entry
+        .provenance
+        .source
+        .clone();
+    let bad = import(
+        admin,
+        serde_json::json!({"source": official, "text": "a,b"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = bad.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is the source of official entries"),
+        "{problem}"
+    );
     app.stop().await;
 }

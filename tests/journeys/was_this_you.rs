@@ -22,20 +22,7 @@ async fn was_this_you() {
     assert_eq!(challenged.label.unwrap().label, "fraud");
 
     // The card blocked and replaced, the fraud case, the dispute with zero liability.
-    let stored = app.store.card_by_id(card).await.unwrap().unwrap();
-    let cards::CardState::Stolen {
-        replacement: Some(replacement),
-        ..
-    } = stored.card.state
-    else {
-        panic!("blocked with a replacement: {:?}", stored.card.state);
-    };
-    let new = app
-        .store
-        .card_by_id(replacement.card_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, new) = crate::stolen_and_replaced(&app, &outcome.card).await;
     assert_eq!(new.card.cardholder_id, holder);
     let case = app
         .store

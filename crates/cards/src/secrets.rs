@@ -198,8 +198,8 @@ fn encode(bytes: &[u8]) -> String {
 /// Reads [`encode`]'s form, and the lowercase hex that earlier releases wrote (a base64url
 /// value of these sizes is all lowercase hex digits with negligible probability).
 fn decode(text: &str) -> Result<Vec<u8>, CryptoError> {
-    let legacy_hex =
-        text.len().is_multiple_of(2) && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let legacy_hex = text.len().is_multiple_of(2)
+        && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if legacy_hex {
         hex::decode(text).map_err(|_| CryptoError::Malformed)
     } else {

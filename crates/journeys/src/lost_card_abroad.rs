@@ -254,20 +254,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
             ))
         ),
     )?;
-    let mut sms = None;
-    for _ in 0..100 {
-        let sent = json(agent.get(&format!("/api/v1/notifications?cardholder={holder}"))).await?;
-        sms = sent
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|n| n["channel"] == "sms" && n["template"] == "card-reported")
-            .cloned();
-        if sms.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let sms = agent.notification(&holder, "sms", "card-reported").await?;
     t.expect(
         "An SMS confirmation went to the cardholder's mobile",
         sms.is_some(),

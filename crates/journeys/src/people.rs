@@ -36,6 +36,32 @@ impl Person {
     }
 }
 
+impl Person {
+    /// The notification on `channel` from `template` that staff see sent to `cardholder`,
+    /// waiting up to 10 s for the outbox to send it.
+    pub async fn notification(
+        &self,
+        cardholder: &str,
+        channel: &str,
+        template: &str,
+    ) -> anyhow::Result<Option<Value>> {
+        for _ in 0..100 {
+            let sent =
+                json(self.get(&format!("/api/v1/notifications?cardholder={cardholder}"))).await?;
+            let found = sent
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|n| n["channel"] == channel && n["template"] == template);
+            if let Some(found) = found {
+                return Ok(Some(found.clone()));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Ok(None)
+    }
+}
+
 impl Tour {
     /// A cardholder signs in to the portal with the demo password.
     pub async fn cardholder(&self, email: &str) -> anyhow::Result<Person> {

@@ -101,21 +101,9 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         .to_owned();
 
     // The "was this you?" text in the outbox, and the cardholder's answer by SMS.
-    let mut asked = None;
-    for _ in 0..100 {
-        let sent =
-            json(analyst.get(&format!("/api/v1/notifications?cardholder={}", portal.id))).await?;
-        asked = sent
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|n| n["channel"] == "sms" && n["template"] == "fraud-challenge")
-            .cloned();
-        if asked.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let asked = analyst
+        .notification(&portal.id, "sms", "fraud-challenge")
+        .await?;
     t.expect(
         "\"Was this you?\" goes to the cardholder's mobile by SMS",
         asked.is_some(),
