@@ -21,6 +21,7 @@ pub fn tour(app: &TestApp) -> Tour {
 
 mod lost_card_abroad;
 mod scam_call;
+mod tour;
 mod was_this_you;
 
 /// The stored card, reported stolen with a replacement, and the replacement.
