@@ -8,6 +8,12 @@
 //! cardholder's own card number and security code (the demo fixtures), and the server's
 //! telephony token (from the data directory, as the carrier would be configured with it).
 
+pub mod everyday_self_service;
+pub mod formal_complaint;
+pub mod people;
+pub mod platinum_priority;
+pub mod spanish_at_night;
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -119,5 +125,26 @@ pub struct Journey {
 
 /// Every journey, in the seeds' order.
 pub fn all() -> Vec<Journey> {
-    Vec::new()
+    vec![
+        Journey {
+            number: 5,
+            title: "Platinum priority",
+            run: |t| Box::pin(async move { platinum_priority::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 6,
+            title: "Spanish at 3 a.m. New York time",
+            run: |t| Box::pin(async move { spanish_at_night::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 7,
+            title: "Formal complaint",
+            run: |t| Box::pin(async move { formal_complaint::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 8,
+            title: "Everyday self-service",
+            run: |t| Box::pin(async move { everyday_self_service::run(t).await.map(drop) }),
+        },
+    ]
 }

@@ -22,11 +22,13 @@ fn issued_on() -> jiff::civil::Date {
     jiff::civil::date(2025, 6, 2)
 }
 
-/// How many cards the `i`-th demo cardholder holds.
+/// How many cards the `i`-th demo cardholder holds. A second personal card is newly issued
+/// (see [`seed`]): some Green and some Platinum cardholders have one to activate.
 pub fn demo_card_count(i: usize) -> u32 {
     match crate::demo::demo_tier(i) {
         Tier::Business => 2,
         _ if i % 10 == 9 => 2,
+        Tier::Platinum if i % 20 == 11 => 2,
         _ => 1,
     }
 }
