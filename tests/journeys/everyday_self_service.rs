@@ -84,7 +84,7 @@ async fn a_cardholder_activates_transfers_moves_and_books_by_themselves() {
             .await
             .unwrap()
             .iter()
-            .any(|d| d.template == "contact-changed" && d.recipient == holder.email)
+            .any(|d| d.template == "contact-changed-address" && d.recipient == holder.email)
     })
     .await;
 
