@@ -22,10 +22,9 @@ async fn platinum_is_answered_first_by_the_relationship_manager_within_the_targe
         .unwrap_or_else(|e| panic!("{e:#}\nsteps: {:#?}", tour.steps()));
 
     // The manager is the Platinum cardholder's relationship manager on file.
-    let email =
-        server::demo::demo_cardholder(outcome.callers[2], "", None, jiff::Timestamp::UNIX_EPOCH)
-            .unwrap()
-            .email;
+    let email = journeys::people::demo_cardholder(outcome.callers[2])
+        .unwrap()
+        .email;
     let holder = app
         .store
         .cardholder_by_email(&email)

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use crate::Tour;
-use crate::people::{Person, Phone, demo_card, demo_cardholder, spoken};
+use crate::people::{Person, Phone, demo_card, demo_cardholder, said, spoken};
 
 /// The PIN the cardholder chooses (keyed twice).
 const PIN: &str = "4826";
@@ -49,26 +49,18 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     phone.press("4").await?;
     phone.press(&number).await?;
     let asked = phone.press(&code).await?;
-    let question = spoken(&asked)
-        .into_iter()
-        .map(|(_, text)| text)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let question = said(&asked);
     t.expect(
         "The caller keys the card number and security code and is asked for a PIN",
         question.contains("PIN"),
         question.clone(),
     )?;
     let done = phone.press(&format!("{PIN}{PIN}")).await?;
-    let said = spoken(&done)
-        .into_iter()
-        .map(|(_, text)| text)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let confirmed = said(&done);
     t.expect(
         "The caller keys a PIN twice and the card is active",
-        said.contains("is active") && said.contains(&spell(last4)),
-        said.clone(),
+        confirmed.contains("is active") && confirmed.contains(&spell(last4)),
+        confirmed.clone(),
     )?;
     let goodbye = phone.press("3").await?;
     t.expect(

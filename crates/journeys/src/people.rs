@@ -301,6 +301,15 @@ pub fn spoken(twiml: &str) -> Vec<(String, String)> {
     said
 }
 
+/// Everything said in a TwiML answer, as one text.
+pub fn said(twiml: &str) -> String {
+    spoken(twiml)
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The `i`-th demo cardholder as the fixtures know them (their own details).
 pub fn demo_cardholder(i: usize) -> anyhow::Result<store::Cardholder> {
     server::demo::demo_cardholder(i, "", None, jiff::Timestamp::UNIX_EPOCH)
