@@ -11,6 +11,10 @@ use crate::{Tour, json};
 /// The number callers dial (the demo's fictional toll-free line).
 const HELPLINE: &str = "+18005550199";
 
+/// How long a sign-in waits out the server's sign-in rate limit, and how often it tries.
+const SIGN_IN_PATIENCE_SECS: u64 = 90;
+const SIGN_IN_RETRY_SECS: u64 = 5;
+
 /// A fresh id for a call or an idempotency key: re-running the tour never repeats one.
 pub fn fresh(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::now_v7().simple())
@@ -59,12 +63,20 @@ impl Person {
         base: String,
         email: String,
     ) -> anyhow::Result<Person> {
-        let me = json(
-            http.post(url)
-                .json(&json!({"email": email, "password": server::demo::DEMO_PASSWORD})),
-        )
-        .await
-        .with_context(|| format!("signing in as {email}"))?;
+        let credentials = json!({"email": email, "password": server::demo::DEMO_PASSWORD});
+        // Sign-ins are rate-limited per address: a tour of every journey from one machine
+        // waits for the limit to let the next one through, as a person would.
+        let mut waited = 0;
+        let me = loop {
+            let answer = json(http.post(url).json(&credentials)).await;
+            match answer {
+                Err(e) if e.to_string().contains("429") && waited < SIGN_IN_PATIENCE_SECS => {
+                    tokio::time::sleep(std::time::Duration::from_secs(SIGN_IN_RETRY_SECS)).await;
+                    waited += SIGN_IN_RETRY_SECS;
+                }
+                answer => break answer.with_context(|| format!("signing in as {email}"))?,
+            }
+        };
         let field = |name: &str| {
             me[name]
                 .as_str()
