@@ -47,18 +47,18 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         .filter_map(|h| h["hub"].as_str())
         .collect();
     t.expect("Some hub is open", !open.is_empty(), open.join(", "))?;
-    let busy_or_ready: Vec<&str> = agents
+    let taking_calls: Vec<&str> = agents
         .iter()
-        .filter(|a| a["status"]["availability"] != "offline")
+        .filter(|a| a["status"]["availability"] == "available")
         .filter_map(|a| a["email"].as_str())
         .collect();
     t.expect(
         "Nobody else is taking calls (the journey needs every agent busy)",
-        busy_or_ready.is_empty(),
-        if busy_or_ready.is_empty() {
-            "every agent is offline".to_owned()
+        taking_calls.is_empty(),
+        if taking_calls.is_empty() {
+            "nobody is available".to_owned()
         } else {
-            format!("signed on: {}", busy_or_ready.join(", "))
+            format!("signed on: {}", taking_calls.join(", "))
         },
     )?;
     // English has no preferred hub: its calls go to the first open hub (in the policy's
@@ -73,7 +73,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     let (platinum, manager_email) = (0..server::demo::DEMO_CARDHOLDERS)
         .filter(|i| server::demo::demo_tier(*i) == domain::Tier::Platinum)
         // A few demo cards are locked; their holders would not get past the IVR.
-        .filter(|i| i % 25 != 7)
+        .filter(|i| !server::demo::cards::demo_cards_locked(*i))
         .find_map(|i| {
             let manager = server::demo::demo_relationship_manager(i)?;
             (hub_of(manager) == Some(home)).then_some((i, manager))
@@ -244,7 +244,7 @@ fn pick(tier: domain::Tier) -> anyhow::Result<usize> {
     (0..server::demo::DEMO_CARDHOLDERS)
         .find(|i| {
             server::demo::demo_tier(*i) == tier
-                && i % 25 != 7
+                && !server::demo::cards::demo_cards_locked(*i)
                 && demo_cardholder(*i).is_ok_and(|h| h.language == domain::Lang::En)
         })
         .with_context(|| format!("no English-speaking {tier} demo cardholder"))

@@ -87,7 +87,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     let caller = (0..server::demo::DEMO_CARDHOLDERS)
         .find(|i| {
             !server::demo::demo_tier(*i).is_premium()
-                && i % 25 != 7
+                && !server::demo::cards::demo_cards_locked(*i)
                 && demo_cardholder(*i).is_ok_and(|h| h.language == domain::Lang::Es)
         })
         .context("no Spanish-speaking demo cardholder")?;

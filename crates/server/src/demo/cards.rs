@@ -33,6 +33,11 @@ pub fn demo_card_count(i: usize) -> u32 {
     }
 }
 
+/// Whether the `i`-th demo cardholder's cards are locked (a few are, by the cardholder).
+pub fn demo_cards_locked(i: usize) -> bool {
+    i % 25 == 7
+}
+
 /// The `k`-th card of the `i`-th demo cardholder: number, security code and expiry (for the
 /// tour and tests; never stored in clear).
 pub fn demo_card_of(i: usize, k: u32) -> anyhow::Result<DemoCard> {
@@ -107,7 +112,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<usize> {
             // a second personal card is newly issued, for the activation demo; a few are locked.
             card.state = if k == 1 && tier != Tier::Business {
                 CardState::Issued { at: now }
-            } else if i % 25 == 7 {
+            } else if demo_cards_locked(i) {
                 CardState::Locked {
                     since: now,
                     by: Actor::Cardholder,
