@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 
 use crate::Tour;
+use crate::lost_card_abroad::traveller;
 use crate::people::{Person, demo_card, demo_cardholder, offers};
 use crate::phone::Phone;
 
@@ -71,17 +72,16 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
             .find(|a| a["email"] == email)
             .and_then(|a| a["profile"]["hub"].as_str())
     };
-    let (platinum, manager_email) = (0..server::demo::DEMO_CARDHOLDERS)
-        .filter(|i| server::demo::demo_tier(*i) == domain::Tier::Platinum)
-        // A few demo cards are locked; their holders would not get past the IVR.
-        .filter(|i| !server::demo::cards::demo_cards_locked(*i))
-        .find_map(|i| {
-            let manager = server::demo::demo_relationship_manager(i)?;
-            (hub_of(manager) == Some(home)).then_some((i, manager))
-        })
-        .with_context(|| format!("no Platinum demo cardholder's manager works at {home}"))?;
-    let first = pick(domain::Tier::Gold)?;
-    let green = pick(domain::Tier::Green)?;
+    let manager_at_home =
+        |i: usize| server::demo::demo_relationship_manager(i).filter(|m| hub_of(m) == Some(home));
+    let platinum = caller(&supervisor, domain::Tier::Platinum, |i| {
+        manager_at_home(i).is_some()
+    })
+    .await
+    .with_context(|| format!("no Platinum demo cardholder's manager works at {home}"))?;
+    let manager_email = manager_at_home(platinum).context("the manager")?;
+    let first = caller(&supervisor, domain::Tier::Gold, |_| true).await?;
+    let green = caller(&supervisor, domain::Tier::Green, |_| true).await?;
     let holder = demo_cardholder(platinum)?;
     t.step(
         "A Platinum cardholder and their relationship manager",
@@ -240,15 +240,21 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     })
 }
 
-/// A demo cardholder of `tier` who can pass the IVR (card not locked), in English.
-fn pick(tier: domain::Tier) -> anyhow::Result<usize> {
-    (0..server::demo::DEMO_CARDHOLDERS)
-        .find(|i| {
-            server::demo::demo_tier(*i) == tier
-                && !server::demo::cards::demo_cards_locked(*i)
-                && demo_cardholder(*i).is_ok_and(|h| h.language == domain::Lang::En)
-        })
-        .with_context(|| format!("no English-speaking {tier} demo cardholder"))
+/// A demo cardholder of `tier` who speaks English, whose first card is active now (earlier
+/// journeys and runs of the tour use some up) and who passes `also`.
+async fn caller(
+    staff: &Person,
+    tier: domain::Tier,
+    also: impl Fn(usize) -> bool,
+) -> anyhow::Result<usize> {
+    let mut skip = Vec::new();
+    loop {
+        let (who, _) = traveller(staff, tier, &skip).await?;
+        if demo_cardholder(who.index)?.language == domain::Lang::En && also(who.index) {
+            return Ok(who.index);
+        }
+        skip.push(who.index);
+    }
 }
 
 fn id_of(card: &Value) -> anyhow::Result<String> {
