@@ -100,19 +100,19 @@ impl IntentModel for EmbeddingModel {
 
     fn probabilities(&self, queries: &[Query]) -> Result<Vec<Vec<f32>>, ClassifyError> {
         let lexical = self.lexical.probabilities(queries)?;
-        let mut out = Vec::with_capacity(queries.len());
-        for (batch, lexical) in queries.chunks(BATCH).zip(lexical.chunks(BATCH)) {
-            let texts: Vec<&str> = batch.iter().map(Query::as_str).collect();
+        // Messages of similar length share a batch, so that little time goes into padding.
+        let mut order: Vec<usize> = (0..queries.len()).collect();
+        order.sort_by_key(|&i| queries[i].as_str().len());
+        let mut out = vec![Vec::new(); queries.len()];
+        for batch in order.chunks(BATCH) {
+            let texts: Vec<&str> = batch.iter().map(|&i| queries[i].as_str()).collect();
             let embeddings = self
                 .encoder
                 .embed(&texts)
                 .map_err(|e| ClassifyError::Inference(e.to_string()))?;
-            out.extend(
-                embeddings
-                    .iter()
-                    .zip(lexical)
-                    .map(|(e, l)| self.head.probabilities(e, l)),
-            );
+            for (&i, e) in batch.iter().zip(&embeddings) {
+                out[i] = self.head.probabilities(e, &lexical[i]);
+            }
         }
         Ok(out)
     }
