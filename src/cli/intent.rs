@@ -154,11 +154,7 @@ fn train(settings: &Settings, args: TrainArgs) -> anyhow::Result<()> {
     .with_context(|| format!("{}", args.data.display()))?;
     bar.finish();
     let bytes = model.to_bytes();
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(&args.out, &bytes)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    write_model(&args.out, &bytes)?;
     println!(
         "Trained the lexical model on {} messages ({} intents, {} terms, seed {}) in {:.1} s: {} ({} bytes)",
         rows.len(),
@@ -170,6 +166,14 @@ fn train(settings: &Settings, args: TrainArgs) -> anyhow::Result<()> {
         bytes.len()
     );
     Ok(())
+}
+
+/// Writes a model file, creating its directory.
+fn write_model(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))
 }
 
 /// The classifier the flags ask for. Named files are reported when they cannot be used; with no
@@ -436,11 +440,7 @@ fn train_embedding(
         println!("  β = {beta:<5} {:.2} %", 100.0 * accuracy);
     }
     let bytes = training.head.to_bytes();
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(&args.out, &bytes)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    write_model(&args.out, &bytes)?;
     println!(
         "Trained the embedding head on {} messages (β = {}, seed {}) in {:.0} s: {} ({} bytes)",
         rows.len(),
