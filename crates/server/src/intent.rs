@@ -1,9 +1,11 @@
 //! Which intent model the server (and the CLI's default) uses (product §7).
 //!
-//! The best installed model wins: a lexical model file at `<data_dir>/intent/lexical.hlm`
-//! (written by `helpline intent train --out …`), else the lexical model bundled in the binary.
-//! A file that cannot be read is reported and the bundled model used instead: classification is
-//! never lost because of a bad file.
+//! The best installed model wins: the embedding model when all-MiniLM-L6-v2 is installed in
+//! `<data_dir>/intent/minilm/` (`helpline intent install-model`, feature `embeddings`), fused
+//! with the lexical model; the lexical model is a file at `<data_dir>/intent/lexical.hlm`
+//! (written by `helpline intent train --out …`), else the one bundled in the binary. A file that
+//! cannot be used (missing, corrupt, wrong sha256) is logged as a warning and the next model used
+//! instead: classification is never lost because of a bad file.
 //!
 //! Other code classifies with `state.intent.suggest(text)` (see [`intent::Classifier`]).
 
