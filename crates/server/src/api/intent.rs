@@ -136,7 +136,16 @@ pub async fn classify(
     Auth(..): Auth<StaffAndIntegrations>,
     ApiJson(request): ApiJson<ClassifyRequest>,
 ) -> ApiResult<axum::Json<ClassifyResponse>> {
-    let suggestion = state.intent.suggest(&request.text).map_err(|e| match e {
+    // The embedding model takes milliseconds of CPU: off the async workers.
+    let suggestion = if state.intent.kind() == intent::ModelKind::Embedding {
+        let classifier = state.intent.clone();
+        tokio::task::spawn_blocking(move || classifier.suggest(&request.text))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+    } else {
+        state.intent.suggest(&request.text)
+    };
+    let suggestion = suggestion.map_err(|e| match e {
         SuggestError::Input(input) => {
             ApiError::bad_request("intent.invalid_text", input.to_string())
         }
