@@ -283,9 +283,28 @@ pub struct Routed {
     pub confidence: f32,
 }
 
+/// `classifier.suggest(text)`, off the async workers when the model takes milliseconds of CPU
+/// (the embedding model); inline for the lexical model's microseconds.
+pub async fn suggest(
+    classifier: &Classifier,
+    text: &str,
+) -> Result<intent::Suggestion, intent::SuggestError> {
+    if classifier.kind() != intent::ModelKind::Embedding {
+        return classifier.suggest(text);
+    }
+    let (classifier, text) = (classifier.clone(), text.to_owned());
+    tokio::task::spawn_blocking(move || classifier.suggest(&text))
+        .await
+        .unwrap_or_else(|e| {
+            Err(intent::SuggestError::Classify(
+                intent::ClassifyError::Inference(format!("the classifying task failed: {e}")),
+            ))
+        })
+}
+
 /// Classifies `text`; `None` when it cannot be classified (empty or too long).
-pub fn route(classifier: &Classifier, text: &str) -> Option<Routed> {
-    let suggestion = classifier.suggest(text).ok()?;
+pub async fn route(classifier: &Classifier, text: &str) -> Option<Routed> {
+    let suggestion = suggest(classifier, text).await.ok()?;
     let (department, confidence) = match suggestion.route {
         intent::Route::Department {
             department,

@@ -620,7 +620,7 @@ async fn perform(
         };
     }
     match effect {
-        Effect::ClassifySpeech { text, .. } => classify(state, text),
+        Effect::ClassifySpeech { text, .. } => classify(state, text).await,
         Effect::RequestCallback {
             number,
             department,
@@ -1083,8 +1083,8 @@ async fn rewards(
 
 /// Free speech → department with the intent model (product §7); no department when the model's
 /// policy would ask or hand to a person, and the flow then re-asks.
-fn classify(state: &AppState, text: &str) -> EffectResult {
-    let routed = crate::intent::route(&state.intent, text);
+async fn classify(state: &AppState, text: &str) -> EffectResult {
+    let routed = crate::intent::route(&state.intent, text).await;
     EffectResult::Classified {
         department: routed.as_ref().and_then(|r| r.department),
         confidence: routed.map_or(0.0, |r| r.confidence),

@@ -235,7 +235,7 @@ pub async fn start(
     // contact routed by the suggestion and the agent shown what it was (a case made of the chat
     // can be reclassified or transferred).
     let routed = match (request.reason, request.message.as_deref()) {
-        (None, Some(text)) => crate::intent::route(&state.intent, text),
+        (None, Some(text)) => crate::intent::route(&state.intent, text).await,
         _ => None,
     };
     let department = routed.as_ref().and_then(|r| r.department);

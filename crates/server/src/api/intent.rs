@@ -136,20 +136,13 @@ pub async fn classify(
     Auth(..): Auth<StaffAndIntegrations>,
     ApiJson(request): ApiJson<ClassifyRequest>,
 ) -> ApiResult<axum::Json<ClassifyResponse>> {
-    // The embedding model takes milliseconds of CPU: off the async workers.
-    let suggestion = if state.intent.kind() == intent::ModelKind::Embedding {
-        let classifier = state.intent.clone();
-        tokio::task::spawn_blocking(move || classifier.suggest(&request.text))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-    } else {
-        state.intent.suggest(&request.text)
-    };
-    let suggestion = suggestion.map_err(|e| match e {
-        SuggestError::Input(input) => {
-            ApiError::bad_request("intent.invalid_text", input.to_string())
-        }
-        SuggestError::Classify(cause) => ApiError::internal(&cause),
-    })?;
+    let suggestion = crate::intent::suggest(&state.intent, &request.text)
+        .await
+        .map_err(|e| match e {
+            SuggestError::Input(input) => {
+                ApiError::bad_request("intent.invalid_text", input.to_string())
+            }
+            SuggestError::Classify(cause) => ApiError::internal(&cause),
+        })?;
     Ok(axum::Json(suggestion.into()))
 }
