@@ -1,7 +1,7 @@
 //! In-process decision throughput and profile memory (what `helpline bench fraud` reports).
 //! Prints decisions/s by wall time and by this thread's CPU time (the machine may be shared).
 //!
-//! cargo run --release -p fraud --example bench -- [CARDS] [DECISIONS]
+//! cargo run --release -p fraud --example bench_fraud -- [CARDS] [DECISIONS]
 
 use std::time::{Duration, Instant};
 

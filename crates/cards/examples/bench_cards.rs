@@ -1,6 +1,6 @@
 //! Prints the `cards::bench` figures with production PIN-hash parameters and fresh keys.
 //!
-//! `cargo run --release -p cards --example bench`
+//! `cargo run --release -p cards --example bench_cards`
 
 use cards::rand_core::{Rng, UnwrapErr};
 use cards::secrets::{KeyId, Keys, PinHashParams};

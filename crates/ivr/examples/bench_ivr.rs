@@ -1,5 +1,5 @@
 //! Step latency of the IVR (request in → TwiML out, without HTTP and storage):
-//! `cargo run --release -p ivr --example bench -- 2000`.
+//! `cargo run --release -p ivr --example bench_ivr -- 2000`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let calls = std::env::args()
