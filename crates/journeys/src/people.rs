@@ -11,6 +11,8 @@ use crate::{Tour, json};
 /// Someone signed in: their own cookie jar and the session's CSRF token.
 pub struct Person {
     pub client: reqwest::Client,
+    /// The client's cookies (the session), to send on a WebSocket handshake as a browser does.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub csrf: String,
     /// `GET /api/v1/me`'s `id`: the cardholder's or staff user's id.
     pub id: String,
@@ -76,7 +78,11 @@ impl Tour {
     /// Signs in; when the server's sign-in rate limit (per client address) says to wait, waits
     /// as a person would and tries again, for up to two minutes.
     async fn sign_in(&self, path: &str, email: &str) -> anyhow::Result<Person> {
-        let client = self.browser()?;
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .context("building an HTTP client")?;
         let body = json!({"email": email, "password": server::demo::DEMO_PASSWORD});
         let mut waited = 0;
         let response = loop {
@@ -107,6 +113,7 @@ impl Tour {
         };
         Ok(Person {
             client,
+            jar,
             csrf: field("csrf_token")?,
             id: field("id")?,
             base: self.target.url.clone(),

@@ -1,0 +1,430 @@
+//! Journey 2, "a charge I don't recognise": a cardholder signed in to the portal opens web chat
+//! and says so in their own words; the intent model routes the chat to the lost/stolen and
+//! fraud team. An agent of that team whose hub is open takes it, sees the suggestion, verifies
+//! the cardholder in the chat, files a fraud dispute on the charge with the receipt (a PDF),
+//! gives the provisional credit and opens a fraud case. The cardholder sees the dispute with
+//! zero liability and the credit on their account. The agent is left offline, as found.
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::lost_card_abroad::{Traveller, cards_of, traveller};
+use crate::people::Person;
+use crate::{Tour, json, text};
+
+/// The receipt the cardholder sends: a small, valid PDF.
+pub const RECEIPT: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// What the cardholder types, in their own words.
+pub const WORDS: &str =
+    "there's a charge on my statement I never made, some shop I've never heard of";
+
+/// What the tests check in the store.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub cardholder: String,
+    pub card: String,
+    pub conversation: String,
+    /// The disputed transaction's reference.
+    pub transaction: String,
+    pub dispute: String,
+    /// The provisional credit's transaction reference.
+    pub credit: String,
+    pub case: String,
+    /// The agent who took the chat.
+    pub agent: String,
+}
+
+/// A Gold cardholder with an active card and no dispute yet (earlier runs leave theirs).
+async fn fresh(staff: &Person) -> anyhow::Result<(Traveller, String)> {
+    let mut skip = Vec::new();
+    loop {
+        let (who, id) = traveller(staff, domain::Tier::Gold, &skip).await?;
+        let disputes = json(staff.get(&format!("/api/v1/cardholders/{id}/disputes"))).await?;
+        if disputes.as_array().is_some_and(Vec::is_empty) {
+            return Ok((who, id));
+        }
+        skip.push(who.index);
+    }
+}
+
+/// The email of an offline staff member who chats in English on the lost/stolen and fraud
+/// team, serves `tier`, and whose hub is open at the server's `now` (the demo's
+/// follow-the-sun hours), as the supervisor's agent list shows them.
+async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(String, String)> {
+    let console = json(supervisor.get("/api/v1/routing/console")).await?;
+    let now: jiff::Timestamp = text(&console["now"])
+        .parse()
+        .context("the console's time")?;
+    let open = routing::Policy::default().open_hubs(now)?;
+    let agents = json(supervisor.get("/api/v1/routing/agents")).await?;
+    let mut fits: Vec<(String, String)> = agents
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| {
+            let p = &a["profile"];
+            let hub: Option<routing::Hub> = serde_json::from_value(p["hub"].clone()).ok();
+            p["departments"]["lost_or_stolen"].is_number()
+                && p["languages"]["en"].as_u64().is_some_and(|l| l >= 4)
+                && p["tiers"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&json!(tier)))
+                && p["capacity"]["digital"].as_u64().is_some_and(|d| d > 0)
+                && a["status"]["availability"] == "offline"
+                && hub.is_some_and(|h| open.contains(&h))
+        })
+        .map(|a| (text(&a["email"]), text(&a["profile"]["hub"])))
+        .collect();
+    // Agents before the supervisor, who only helps out.
+    fits.sort_by_key(|(email, _)| email.starts_with("supervisor"));
+    fits.into_iter().next().with_context(|| {
+        format!(
+            "no offline English-speaking lost/stolen agent at an open hub (open at {now}: {open:?})"
+        )
+    })
+}
+
+/// `PUT /api/v1/routing/console/presence`.
+async fn presence(agent: &Person, availability: &str) -> anyhow::Result<Value> {
+    json(
+        agent
+            .client
+            .put(agent.url("/api/v1/routing/console/presence"))
+            .header("X-CSRF-Token", &agent.csrf)
+            .json(&json!({"availability": availability})),
+    )
+    .await
+}
+
+pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
+    let supervisor = t.staff("supervisor@example.com").await?;
+    let (who, holder_id) = fresh(&supervisor).await?;
+    let demo = server::demo::demo_cardholder(who.index, "", None, jiff::Timestamp::UNIX_EPOCH)?;
+    let known = Known {
+        given_name: demo.given_name.clone(),
+        date_of_birth: demo
+            .date_of_birth
+            .clone()
+            .context("the demo date of birth")?,
+        postcode: demo.postcode.clone().context("the demo postcode")?,
+    };
+    let portal = t.cardholder(&who.email).await?;
+    t.step(
+        "A cardholder signs in to the portal",
+        format!("{} ({}), card ending {}", who.name, who.email, who.last4),
+    );
+    let cards = json(portal.get("/api/v1/me/cards")).await?;
+    let card = cards_of(&cards)
+        .find(|c| c["last4"] == who.last4.as_str())
+        .and_then(|c| c["id"].as_str())
+        .context("the card in the portal")?
+        .to_owned();
+    let history = json(portal.get(&format!("/api/v1/cards/{card}/transactions"))).await?;
+    let charge = history
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|tx| tx["status"] == "posted" && !text(&tx["amount"]).starts_with('-'))
+        .cloned()
+        .context("a posted charge in the card's history")?;
+    t.step(
+        "On their statement, a charge they did not make",
+        format!(
+            "{} {} at {} ({})",
+            text(&charge["amount"]),
+            text(&charge["currency"]),
+            text(&charge["merchant"]),
+            text(&charge["reference"])
+        ),
+    );
+
+    let (email, hub) = agent_on_duty(&supervisor, "gold").await?;
+    let agent = t.staff(&email).await?;
+    let console = presence(&agent, "available").await?;
+    t.expect(
+        "An agent of the lost/stolen and fraud team at an open hub goes available",
+        console["availability"] == "available",
+        format!("{email} ({hub})"),
+    )?;
+    let helped = help(t, &known, &portal, &holder_id, &card, &charge, &agent).await;
+    // Leave the agent as found, whatever happened.
+    let offline = presence(&agent, "offline").await;
+    let outcome = helped?;
+    let console = offline?;
+    t.expect(
+        "The agent goes offline again",
+        console["availability"] == "offline",
+        text(&console["availability"]),
+    )?;
+    Ok(outcome)
+}
+
+/// What the cardholder knows about themselves: given name, date of birth, postcode.
+struct Known {
+    given_name: String,
+    date_of_birth: String,
+    postcode: String,
+}
+
+/// From the chat to the credit on the account, with `agent` available.
+async fn help(
+    t: &mut Tour,
+    known: &Known,
+    portal: &Person,
+    holder_id: &str,
+    card: &str,
+    charge: &Value,
+    agent: &Person,
+) -> anyhow::Result<Outcome> {
+    // The cardholder opens web chat and types it in their own words.
+    let started =
+        json(portal.post("/api/v1/chat/conversations", &json!({"message": WORDS}))).await?;
+    t.expect(
+        &format!("The cardholder opens web chat: “{WORDS}”"),
+        started["status"] == "offered" || started["status"] == "waiting",
+        format!("an agent will answer ({})", text(&started["status"])),
+    )?;
+    let conversation = text(&started["conversation_id"]);
+    let mut theirs = portal.chat(&conversation).await?;
+    theirs.message_from("cardholder", WORDS).await?;
+
+    // The offer, with the intent model's suggestion, in the agent's console.
+    let mut offer = Value::Null;
+    for _ in 0..100 {
+        let console = json(agent.get("/api/v1/routing/console")).await?;
+        if let Some(found) = console["offers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|o| o["context_id"] == format!("conversation:{conversation}"))
+        {
+            offer = found.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let notes = text(&offer["notes"]);
+    t.expect(
+        "The intent model routes it to the lost/stolen and fraud team; the agent is offered it",
+        offer["department"] == "lost_or_stolen"
+            && notes.contains("Suggested from the first message: lost_or_stolen"),
+        if offer.is_null() {
+            "no offer to this agent".to_owned()
+        } else {
+            format!("{} — {}", text(&offer["department"]), notes)
+        },
+    )?;
+    let contact = text(&offer["id"]);
+    let accepted = json(agent.post(
+        &format!("/api/v1/routing/contacts/{contact}/accept"),
+        &json!({}),
+    ))
+    .await?;
+    t.expect(
+        "The agent accepts the chat",
+        accepted["connected"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["id"] == contact.as_str())),
+        "connected",
+    )?;
+
+    // Verification in the chat: date of birth and postcode.
+    let mut agents = agent.chat(&conversation).await?;
+    let ask = format!(
+        "Hello {}, I'm sorry to hear that. Before we look at it: your date of birth and postcode, please?",
+        known.given_name
+    );
+    agents.say("agent-1", &ask).await?;
+    theirs.message_from("agent", "date of birth").await?;
+    let (dob, postcode) = (&known.date_of_birth, &known.postcode);
+    theirs
+        .say("holder-1", &format!("{dob}, {postcode}"))
+        .await?;
+    agents.message_from("cardholder", postcode).await?;
+    let verified = json(agent.post(
+        &format!("/api/v1/cardholders/{holder_id}/verification"),
+        &json!({"channel": "chat", "new_conversation": true,
+                "date_of_birth": dob, "postcode": postcode}),
+    ))
+    .await?;
+    t.expect(
+        "The agent verifies them with what they said in the chat",
+        verified["outcome"]["result"] == "passed",
+        format!(
+            "{} ({})",
+            text(&verified["outcome"]["result"]),
+            text(&verified["session"]["level"])
+        ),
+    )?;
+
+    // The fraud dispute with the receipt, and the provisional credit.
+    let reference = text(&charge["reference"]);
+    let form = reqwest::multipart::Form::new()
+        .text("transaction", reference.clone())
+        .text("reason", "unauthorized")
+        .text(
+            "description",
+            "The cardholder never made this payment and does not know the shop (web chat).",
+        )
+        .part(
+            "document",
+            reqwest::multipart::Part::bytes(RECEIPT.to_vec())
+                .file_name("receipt.pdf")
+                .mime_str("application/pdf")?,
+        );
+    let dispute = json(
+        agent
+            .client
+            .post(agent.url(&format!("/api/v1/cards/{card}/disputes?channel=chat")))
+            .header("X-CSRF-Token", &agent.csrf)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .multipart(form),
+    )
+    .await?;
+    t.expect(
+        "The agent files a fraud dispute on the charge, with the receipt",
+        dispute["fraud"] == true && dispute["documents"][0]["kind"] == "pdf",
+        format!(
+            "{} {} {} ({}), {}",
+            text(&dispute["amount"]),
+            text(&dispute["currency"]),
+            text(&dispute["reason"]),
+            text(&dispute["status"]),
+            text(&dispute["documents"][0]["name"])
+        ),
+    )?;
+    let id = text(&dispute["id"]);
+    let credited = json(
+        agent
+            .post(
+                &format!("/api/v1/disputes/{id}/steps"),
+                &json!({"step": "provisional_credit"}),
+            )
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string()),
+    )
+    .await?;
+    t.expect(
+        "… and gives the provisional credit",
+        credited["status"] == "provisionally_credited",
+        text(&credited["status"]),
+    )?;
+    let case = json(
+        agent
+            .post(
+                "/api/v1/cases",
+                &json!({"subject": format!("Charge not recognised: {}", text(&charge["merchant"])),
+                        "reason": "fraud", "channel": "chat",
+                        "cardholder_id": holder_id, "conversation_id": conversation}),
+            )
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string()),
+    )
+    .await?;
+    let case_reference = text(&case["reference"]);
+    t.expect(
+        "The agent opens a fraud case with the chat",
+        case["reason"] == "fraud" && case_reference.starts_with("HL-"),
+        format!("{case_reference} ({})", text(&case["department"])),
+    )?;
+    let amount = format!(
+        "{} {}",
+        text(&dispute["amount"]),
+        text(&dispute["currency"])
+    );
+    agents
+        .say(
+            "agent-2",
+            &format!(
+                "Thank you. I've disputed the {amount} payment as fraud and credited it back to your account while we investigate; you are not liable for it. Your case is {case_reference}."
+            ),
+        )
+        .await?;
+    let told = theirs.message_from("agent", "credited it back").await?;
+    t.step("The cardholder reads in the chat", text(&told["body"]));
+
+    // What the cardholder sees in the portal, and the agent in the customer view.
+    let theirs_now =
+        json(portal.get(&format!("/api/v1/cardholders/{}/disputes", portal.id))).await?;
+    let mine = theirs_now
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["id"] == id.as_str())
+        .cloned()
+        .unwrap_or(Value::Null);
+    t.expect(
+        "In the portal: the dispute, provisionally credited, zero liability",
+        mine["status"] == "provisionally_credited"
+            && mine["liability"]["kind"] == "decided"
+            && mine["liability"]["amount"]["minor"] == 0,
+        format!(
+            "{} {}, liability {}",
+            text(&mine["amount"]),
+            text(&mine["status"]),
+            text(&mine["liability"]["amount"]["minor"]).replace('0', "zero")
+        ),
+    )?;
+    let credit_ref = format!("dispute-{id}-credit");
+    let credit_of = |list: &Value| {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .find(|tx| tx["reference"] == credit_ref.as_str())
+            .cloned()
+    };
+    let path = format!("/api/v1/cards/{card}/transactions");
+    let credit = credit_of(&json(portal.get(&path)).await?);
+    let expected = format!("-{}", text(&dispute["amount"]));
+    t.expect(
+        "… and the credit on their account",
+        credit
+            .as_ref()
+            .is_some_and(|c| c["amount"] == expected.as_str() && c["status"] == "posted"),
+        credit.map_or("no credit".to_owned(), |c| {
+            format!(
+                "{} {} “{}”",
+                text(&c["amount"]),
+                text(&c["currency"]),
+                text(&c["merchant"])
+            )
+        }),
+    )?;
+    let seen_by_agent = credit_of(&json(agent.get(&path)).await?);
+    t.expect(
+        "The agent sees the same credit in the customer view",
+        seen_by_agent.is_some(),
+        credit_ref.clone(),
+    )?;
+
+    // The chat ends: the contact is done and the cardholder leaves.
+    json(agent.post(
+        &format!("/api/v1/routing/contacts/{contact}/complete"),
+        &json!({}),
+    ))
+    .await?;
+    let closed = json(portal.post(
+        &format!("/api/v1/chat/conversations/{conversation}/close"),
+        &json!({}),
+    ))
+    .await?;
+    agents.leave().await?;
+    theirs.leave().await?;
+    if closed["status"] != "closed" {
+        bail!("the chat did not close: {closed}");
+    }
+    t.step(
+        "The chat ends",
+        format!("{} messages", text(&closed["last_seq"])),
+    );
+    Ok(Outcome {
+        cardholder: holder_id.to_owned(),
+        card: card.to_owned(),
+        conversation,
+        transaction: reference,
+        dispute: id,
+        credit: credit_ref,
+        case: text(&case["id"]),
+        agent: agent.id.clone(),
+    })
+}
