@@ -36,20 +36,25 @@ pub struct Outcome {
     pub agent: String,
 }
 
-/// A Gold cardholder with an active card and no dispute yet (earlier runs leave theirs).
+/// A Gold cardholder who chats in English, with an active card and no dispute yet (earlier
+/// runs leave theirs).
 async fn fresh(staff: &Person) -> anyhow::Result<(Traveller, String)> {
     let mut skip = Vec::new();
     loop {
         let (who, id) = traveller(staff, domain::Tier::Gold, &skip).await?;
+        skip.push(who.index);
+        let demo = server::demo::demo_cardholder(who.index, "", None, jiff::Timestamp::UNIX_EPOCH)?;
+        if demo.language != domain::Lang::En {
+            continue;
+        }
         let disputes = json(staff.get(&format!("/api/v1/cardholders/{id}/disputes"))).await?;
         if disputes.as_array().is_some_and(Vec::is_empty) {
             return Ok((who, id));
         }
-        skip.push(who.index);
     }
 }
 
-/// The email of an offline staff member who chats in English on the lost/stolen and fraud
+/// The email of an offline staff member (not still wrapping up a contact) who chats in English on the lost/stolen and fraud
 /// team, serves `tier`, and whose hub is open at the server's `now` (the demo's
 /// follow-the-sun hours), as the supervisor's agent list shows them.
 async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(String, String)> {
@@ -73,6 +78,7 @@ async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(Strin
                     .is_some_and(|t| t.contains(&json!(tier)))
                 && p["capacity"]["digital"].as_u64().is_some_and(|d| d > 0)
                 && a["status"]["availability"] == "offline"
+                && a["status"]["presence"] == "offline"
                 && hub.is_some_and(|h| open.contains(&h))
         })
         .map(|a| (text(&a["email"]), text(&a["profile"]["hub"])))
@@ -148,7 +154,28 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         console["availability"] == "available",
         format!("{email} ({hub})"),
     )?;
-    let helped = help(t, &known, &portal, &holder_id, &card, &charge, &agent).await;
+    let mut conversation = None;
+    let helped = help(
+        t,
+        &known,
+        &portal,
+        &holder_id,
+        &card,
+        &charge,
+        &agent,
+        &mut conversation,
+    )
+    .await;
+    if helped.is_err()
+        && let Some(id) = &conversation
+    {
+        // A chat left half way is closed (and so kept as a case), not left in the queues.
+        let _ = json(portal.post(
+            &format!("/api/v1/chat/conversations/{id}/close"),
+            &json!({}),
+        ))
+        .await;
+    }
     // Leave the agent as found, whatever happened.
     let offline = presence(&agent, "offline").await;
     let outcome = helped?;
@@ -168,7 +195,9 @@ struct Known {
     postcode: String,
 }
 
-/// From the chat to the credit on the account, with `agent` available.
+/// From the chat to the credit on the account, with `agent` available; `started_chat` is
+/// the conversation once there is one.
+#[allow(clippy::too_many_arguments)]
 async fn help(
     t: &mut Tour,
     known: &Known,
@@ -177,6 +206,7 @@ async fn help(
     card: &str,
     charge: &Value,
     agent: &Person,
+    started_chat: &mut Option<String>,
 ) -> anyhow::Result<Outcome> {
     // The cardholder opens web chat and types it in their own words.
     let started =
@@ -187,6 +217,7 @@ async fn help(
         format!("an agent will answer ({})", text(&started["status"])),
     )?;
     let conversation = text(&started["conversation_id"]);
+    *started_chat = Some(conversation.clone());
     let mut theirs = portal.chat(&conversation).await?;
     theirs.message_from("cardholder", WORDS).await?;
 
@@ -397,12 +428,14 @@ async fn help(
         credit_ref.clone(),
     )?;
 
-    // The chat ends: the contact is done and the cardholder leaves.
+    // The chat ends: the contact is done (the notes too, so that the agent is ready again)
+    // and the cardholder leaves.
     json(agent.post(
         &format!("/api/v1/routing/contacts/{contact}/complete"),
         &json!({}),
     ))
     .await?;
+    json(agent.post("/api/v1/routing/console/wrap-up-done", &json!({}))).await?;
     let closed = json(portal.post(
         &format!("/api/v1/chat/conversations/{conversation}/close"),
         &json!({}),
