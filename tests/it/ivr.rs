@@ -798,6 +798,14 @@ async fn verification_balance_and_rewards_come_from_the_cards_store_and_premium_
     let contact = provider.session(sid).await.contact.unwrap();
     let status = app.state.switchboard.contact(contact).await.unwrap();
     assert_eq!(status.tier, domain::Tier::Platinum);
+    // A verified caller brings their relationship manager to routing.
+    assert_eq!(
+        status.relationship_manager,
+        holder
+            .relationship_manager
+            .map(server::switchboard::agent_of)
+    );
+    assert!(status.relationship_manager.is_some());
 
     // Wrong security codes: three failures lock phone verification for the cardholder.
     let sid = "CAwrong";

@@ -24,14 +24,4 @@ mod pages;
 mod routing;
 mod sip;
 
-/// Polls `check` until it holds, for up to 10 s, for work the server does in the background
-/// (the outbox dispatcher, a call's task).
-pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+pub use server::testkit::eventually;

@@ -52,3 +52,9 @@ pub async fn stolen_and_replaced(
     assert_eq!(new.card.cardholder_id, old.card.cardholder_id);
     (old, new)
 }
+mod everyday_self_service;
+mod formal_complaint;
+mod platinum_priority;
+mod spanish_at_night;
+
+pub use server::testkit::eventually;

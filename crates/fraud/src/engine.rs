@@ -8,13 +8,14 @@ use foldhash::fast::FixedState;
 use crate::config::{Config, ConfigError};
 use crate::features::{self, Current, Feature, Features, N_FEATURES, TravelReference};
 use crate::geo::{UnknownZone, ZoneRef, Zones};
+use crate::index::CardIndex;
 use crate::mcc::{Category, Mcc};
 use crate::model::{self, Model, ModelSummary, TrainingSet, sigmoid};
 use crate::profile::{self, CardProfile, MerchantProfile, Observation, TAU_1D, secs};
 use crate::rules::{self, RULES};
 use crate::types::{
-    Authorization, CardKey, CardStatus, Decision, Label, Merchant, Outcome, Signal, SignalKind,
-    Verdict,
+    Authorization, CardKey, CardStatus, Decision, Label, Merchant, Outcome, Reason, Signal,
+    SignalKind, Verdict,
 };
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -98,7 +99,7 @@ pub struct Engine {
     config: Config,
     compiled: Compiled,
     zones: Zones,
-    card_index: HashMap<CardKey, u32, FixedState>,
+    card_index: CardIndex,
     cards: Vec<CardProfile>,
     merchant_index: HashMap<Box<str>, u32, FixedState>,
     merchants: Vec<MerchantProfile>,
@@ -119,7 +120,7 @@ impl Engine {
             compiled: Compiled::new(&config),
             config,
             zones: Zones::embedded()?,
-            card_index: HashMap::with_capacity_and_hasher(cards, FixedState::default()),
+            card_index: CardIndex::with_capacity(cards),
             cards: Vec::with_capacity(cards),
             merchant_index: HashMap::with_hasher(FixedState::default()),
             merchants: Vec::new(),
@@ -148,21 +149,21 @@ impl Engine {
 
     /// Makes a card known (an issued card). Enrolling a known card only updates its status.
     pub fn enrol(&mut self, card: CardKey, status: CardStatus) -> Result<(), EngineError> {
-        if let Some(&i) = self.card_index.get(&card) {
+        if let Some(i) = self.card_index.get(card) {
             self.cards[i as usize].status = status;
             return Ok(());
         }
         let index = u32::try_from(self.cards.len())
             .map_err(|_| EngineError::TooManyCards { max: u32::MAX })?;
         self.cards.push(CardProfile::new(status));
-        self.card_index.insert(card, index);
+        self.card_index.insert_new(card, index);
         Ok(())
     }
 
     /// Changes a card's status (locked, lost, stolen, active again); `false` for an unknown card.
     pub fn set_card_status(&mut self, card: CardKey, status: CardStatus) -> bool {
-        match self.card_index.get(&card) {
-            Some(&i) => {
+        match self.card_index.get(card) {
+            Some(i) => {
                 self.cards[i as usize].status = status;
                 true
             }
@@ -172,8 +173,8 @@ impl Engine {
 
     pub fn card_status(&self, card: CardKey) -> Option<CardStatus> {
         self.card_index
-            .get(&card)
-            .map(|&i| self.cards[i as usize].status)
+            .get(card)
+            .map(|i| self.cards[i as usize].status)
     }
 
     pub fn model(&self) -> Option<&ModelSummary> {
@@ -182,17 +183,17 @@ impl Engine {
 
     /// Decides one authorization at its own time `auth.at`, then updates the profiles with it.
     pub fn decide(&mut self, auth: &Authorization) -> Decision {
-        let Some(&card_index) = self.card_index.get(&auth.card) else {
+        let Some(card_index) = self.card_index.get(auth.card) else {
             return hard_decline(
                 SignalKind::UnknownCard,
-                "card is not known to the issuer".into(),
+                Reason::Text("card is not known to the issuer".into()),
             );
         };
         let status = self.cards[card_index as usize].status;
         if status != CardStatus::Active {
             return hard_decline(
                 SignalKind::CardStatus,
-                format!("card is {}", status.label()),
+                Reason::Text(format!("card is {}", status.label())),
             );
         }
         let at = secs(auth.at);
@@ -277,7 +278,7 @@ impl Engine {
         if let Some(&m) = self.merchant_index.get(auth.merchant.id.as_str()) {
             self.merchants[m as usize].learn_label(at, fraud);
         }
-        if let Some(&c) = self.card_index.get(&auth.card) {
+        if let Some(c) = self.card_index.get(auth.card) {
             if fraud {
                 let card = &mut self.cards[c as usize];
                 card.fraud_at = card.fraud_at.max(at);
@@ -325,14 +326,12 @@ impl Engine {
     pub fn stats(&self) -> EngineStats {
         // hashbrown keeps one control byte per bucket and at most 7/8 of the buckets full.
         let buckets = |capacity: usize| (capacity * 8 / 7).next_power_of_two();
-        let card_buckets = buckets(self.card_index.capacity());
         let merchant_buckets = buckets(self.merchant_index.capacity());
         EngineStats {
             cards: self.cards.len(),
             merchants: self.merchants.len(),
             training_examples: self.training.len(),
-            card_bytes: self.cards.capacity() * size_of::<CardProfile>()
-                + card_buckets * (size_of::<(CardKey, u32)>() + 1),
+            card_bytes: self.cards.capacity() * size_of::<CardProfile>() + self.card_index.bytes(),
             merchant_bytes: self.merchants.capacity() * size_of::<MerchantProfile>()
                 + merchant_buckets * (size_of::<(Box<str>, u32)>() + 1)
                 + self.merchant_index.keys().map(|k| k.len()).sum::<usize>(),
@@ -344,7 +343,7 @@ impl Engine {
         let mut cards: Vec<(CardKey, CardProfile)> = self
             .card_index
             .iter()
-            .map(|(key, &i)| (*key, self.cards[i as usize].clone()))
+            .map(|(key, i)| (key, self.cards[i as usize].clone()))
             .collect();
         cards.sort_by_key(|(key, _)| *key);
         let mut merchants: Vec<(String, MerchantProfile)> = self
@@ -369,7 +368,7 @@ impl Engine {
             let index = u32::try_from(engine.cards.len())
                 .map_err(|_| EngineError::TooManyCards { max: u32::MAX })?;
             engine.cards.push(profile);
-            engine.card_index.insert(key, index);
+            engine.card_index.insert_new(key, index);
         }
         for (id, profile) in state.merchants {
             let index = engine.merchants.len() as u32;
@@ -464,6 +463,7 @@ impl Engine {
         }
     }
 
+    /// Why a signal fired, as figures (put into words only when displayed).
     fn reason(
         &self,
         kind: SignalKind,
@@ -472,37 +472,29 @@ impl Engine {
         card: &CardProfile,
         merchant: &MerchantProfile,
         travel: Option<&TravelReference>,
-    ) -> String {
+    ) -> Reason {
         let country = auth.merchant.country;
         match kind {
-            SignalKind::ImpossibleTravel => {
-                let from = travel
-                    .and_then(|t| std::str::from_utf8(&t.from.country).ok())
-                    .unwrap_or("?");
-                format!(
-                    "{:.0} km from the card-present use in {from} {:.0} min earlier would need {:.0} km/h",
-                    f.get(Feature::KmFromLastCp),
-                    f.get(Feature::MinutesFromLastCp),
-                    f.get(Feature::SpeedKmh)
-                )
-            }
-            SignalKind::UnusualCountry => format!(
-                "first card-present use in {country} ({}, {:.0} h from the card's home time zone){}",
-                merchant
-                    .zone
-                    .map_or("time zone unknown", |z| self.zones.name(z)),
-                f.or(Feature::ZoneHoursFromHome, 0.0),
-                usual_country(card)
-            ),
-            SignalKind::NightAbroad => format!(
-                "{} local time in {country}, a country this card has not used",
-                clock(f.get(Feature::MerchantLocalHour))
-            ),
-            SignalKind::UnusualHour => format!(
-                "{} local time; {:.1} % of this card's purchases are within an hour of it",
-                clock(f.get(Feature::LocalHour)),
-                100.0 * f.or(Feature::HourShare, 0.0)
-            ),
+            SignalKind::ImpossibleTravel => Reason::ImpossibleTravel {
+                km: f.get(Feature::KmFromLastCp),
+                minutes: f.get(Feature::MinutesFromLastCp),
+                speed_kmh: f.get(Feature::SpeedKmh),
+                from: travel.map(|t| t.from.country),
+            },
+            SignalKind::UnusualCountry => Reason::UnusualCountry {
+                country,
+                zone: merchant.zone.map(|z| self.zones.name(z)),
+                zone_hours: f.or(Feature::ZoneHoursFromHome, 0.0),
+                usual: card.cp_countries.top(),
+            },
+            SignalKind::NightAbroad => Reason::NightAbroad {
+                hour: f.get(Feature::MerchantLocalHour),
+                country,
+            },
+            SignalKind::UnusualHour => Reason::UnusualHour {
+                hour: f.get(Feature::LocalHour),
+                share: f.or(Feature::HourShare, 0.0),
+            },
             SignalKind::UnusualAmount => {
                 let category = auth.merchant.mcc.category();
                 let stats = card.categories[category.index()];
@@ -513,46 +505,38 @@ impl Engine {
                 } else {
                     (card.amounts.mean, "all categories")
                 };
-                let ratio = (f.get(Feature::AmountLog) - usual).exp();
-                format!(
-                    "{} is {ratio:.1}× this card's usual {:.2} USD for {what}",
-                    auth.amount,
-                    usual.exp()
-                )
-            }
-            SignalKind::RiskyCategory => format!(
-                "merchant category {} ({}) is high-risk{}",
-                auth.merchant.mcc,
-                auth.merchant.mcc.category().label(),
-                if rules::is_new_category(f) {
-                    " and new for this card"
-                } else {
-                    ""
+                Reason::UnusualAmount {
+                    amount: auth.amount,
+                    ratio: (f.get(Feature::AmountLog) - usual).exp(),
+                    usual_usd: usual.exp(),
+                    what,
                 }
-            ),
-            SignalKind::Velocity => format!(
-                "{:.0} authorizations in the last hour, {:.0} in the last 24 hours",
-                f.get(Feature::CardTx1h),
-                f.get(Feature::CardTx24h)
-            ),
-            SignalKind::CardTesting => format!(
-                "{:.0} online amounts under {:.2} USD at {:.0} merchants within {} min",
-                f.get(Feature::CnpMicroBurst),
-                self.config.profiles.micro_amount_usd,
-                f.get(Feature::CnpMicroMerchants),
-                self.config.signals.card_testing.window_minutes
-            ),
-            SignalKind::CompromisedMerchant => format!(
-                "merchant {}: {:.1} confirmed frauds in recent weeks, {:.0} % of its recently labelled transactions",
-                auth.merchant.id,
-                f.get(Feature::MerchantFrauds28d),
-                100.0 * f.get(Feature::MerchantFraudRate7d)
-            ),
-            SignalKind::CompromisedCard => format!(
-                "this card had a confirmed fraud {:.1} days ago",
-                f.get(Feature::DaysSinceCardFraud)
-            ),
-            SignalKind::UnknownCard | SignalKind::CardStatus | SignalKind::Learned => String::new(),
+            }
+            SignalKind::RiskyCategory => Reason::RiskyCategory {
+                mcc: auth.merchant.mcc,
+                new_for_card: rules::is_new_category(f),
+            },
+            SignalKind::Velocity => Reason::Velocity {
+                hour: f.get(Feature::CardTx1h),
+                day: f.get(Feature::CardTx24h),
+            },
+            SignalKind::CardTesting => Reason::CardTesting {
+                count: f.get(Feature::CnpMicroBurst),
+                micro_usd: self.config.profiles.micro_amount_usd,
+                merchants: f.get(Feature::CnpMicroMerchants),
+                window_minutes: self.config.signals.card_testing.window_minutes,
+            },
+            SignalKind::CompromisedMerchant => Reason::CompromisedMerchant {
+                merchant: auth.merchant.id.as_str().into(),
+                frauds: f.get(Feature::MerchantFrauds28d),
+                rate: f.get(Feature::MerchantFraudRate7d),
+            },
+            SignalKind::CompromisedCard => Reason::CompromisedCard {
+                days: f.get(Feature::DaysSinceCardFraud),
+            },
+            SignalKind::UnknownCard | SignalKind::CardStatus | SignalKind::Learned => {
+                Reason::Text(String::new())
+            }
         }
     }
 }
@@ -572,7 +556,7 @@ fn observation(auth: &Authorization, current: &Current, at: u32) -> Observation 
     }
 }
 
-fn hard_decline(kind: SignalKind, reason: String) -> Decision {
+fn hard_decline(kind: SignalKind, reason: Reason) -> Decision {
     Decision {
         verdict: Verdict::Decline,
         score: 1.0,
@@ -587,44 +571,29 @@ fn hard_decline(kind: SignalKind, reason: String) -> Decision {
 
 /// The model's largest contributions, when together they add enough to be worth saying.
 fn explain(contributions: &[f32; N_FEATURES], f: &Features, above: f32) -> Option<Signal> {
-    let mut top: Vec<(usize, f32)> = contributions
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, c)| *c > 0.2)
-        .collect();
-    let total: f32 = top.iter().map(|(_, c)| c).sum();
+    let mut total = 0.0f32;
+    let mut top = [(Feature::AmountLog, 0.0f32, f32::NEG_INFINITY); 3];
+    let mut len = 0u8;
+    for (j, &c) in contributions.iter().enumerate() {
+        if c <= 0.2 {
+            continue;
+        }
+        total += c;
+        // Keep the three largest, first come first on ties (a stable sort would do the same).
+        let Some(at) = top.iter().position(|t| c > t.2) else {
+            continue;
+        };
+        top.copy_within(at..2, at + 1);
+        let feature = Feature::ALL[j];
+        top[at] = (feature, f.get(feature), c);
+        len = (len + 1).min(3);
+    }
     if total < above {
         return None;
     }
-    top.sort_by(|a, b| b.1.total_cmp(&a.1));
-    top.truncate(3);
-    let parts: Vec<String> = top
-        .iter()
-        .map(|&(j, c)| {
-            let feature = Feature::ALL[j];
-            format!("{} = {:.2} ({c:+.1})", feature.name(), f.get(feature))
-        })
-        .collect();
     Some(Signal {
         kind: SignalKind::Learned,
         points: total,
-        reason: format!("learned from confirmed outcomes: {}", parts.join(", ")),
+        reason: Reason::Learned { top, len },
     })
-}
-
-fn usual_country(card: &CardProfile) -> String {
-    card.cp_countries
-        .top()
-        .and_then(|code| {
-            std::str::from_utf8(&code)
-                .ok()
-                .map(|c| format!(" (usually {c})"))
-        })
-        .unwrap_or_default()
-}
-
-fn clock(hour: f32) -> String {
-    let minutes = (hour * 60.0).round() as u32 % (24 * 60);
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }

@@ -246,11 +246,11 @@ pub(crate) fn extract(
     let count_within = |window: u32| card.recent_within(at, window).count() as f32 + 1.0;
     f.set(F::CardTx1h, count_within(HOUR));
     f.set(F::CardTx24h, count_within(24 * HOUR));
-    f.set(F::CardTx7d, card.count_7d.value_at(at, TAU_7D));
+    let count_7d = card.count_7d.value_at(at, TAU_7D);
+    f.set(F::CardTx7d, count_7d);
     f.set(F::CardTx30d, card.count_30d.value_at(at, TAU_30D));
     if card.count > 0 {
         let usual = card.amounts.mean;
-        let count_7d = card.count_7d.value_at(at, TAU_7D);
         if count_7d > 0.5 {
             let avg_7d = card.sum_7d.value_at(at, TAU_7D) / count_7d;
             f.set(F::CardAvg7dVsUsual, avg_7d.max(1e-3).ln() - usual);

@@ -268,12 +268,18 @@ const CITIES: &[(&str, &str, f64, f64, &str)] = &[
 
 /// Solar offsets −12 h … +14 h for points far from every listed city.
 const SOLAR_OFFSETS: std::ops::RangeInclusive<i8> = -12..=14;
+/// Names of the solar offsets, in the same order.
+const SOLAR_NAMES: [&str; 27] = [
+    "UTC-12", "UTC-11", "UTC-10", "UTC-9", "UTC-8", "UTC-7", "UTC-6", "UTC-5", "UTC-4", "UTC-3",
+    "UTC-2", "UTC-1", "UTC+0", "UTC+1", "UTC+2", "UTC+3", "UTC+4", "UTC+5", "UTC+6", "UTC+7",
+    "UTC+8", "UTC+9", "UTC+10", "UTC+11", "UTC+12", "UTC+13", "UTC+14",
+];
 
 /// The embedded city table resolved into time zones.
 #[derive(Debug, Clone)]
 pub struct Zones {
     zones: Vec<TimeZone>,
-    names: Vec<String>,
+    names: Vec<&'static str>,
     /// Per city: its position and zone.
     cities: Vec<(GeoPoint, ZoneRef, &'static str)>,
     /// Country → zone of its first city.
@@ -300,22 +306,22 @@ impl Zones {
     /// Resolves the embedded table against jiff's bundled time-zone database.
     pub fn embedded() -> Result<Self, UnknownZone> {
         let mut zones = Vec::new();
-        let mut names: Vec<String> = Vec::new();
-        for hours in SOLAR_OFFSETS {
+        let mut names: Vec<&'static str> = Vec::new();
+        for (hours, name) in SOLAR_OFFSETS.zip(SOLAR_NAMES) {
             zones.push(TimeZone::fixed(Offset::constant(hours)));
-            names.push(format!("UTC{hours:+}"));
+            names.push(name);
         }
         let mut cities = Vec::with_capacity(CITIES.len());
         let mut by_country: Vec<(Country, ZoneRef)> = Vec::new();
         for &(city, country, lat, lon, zone_name) in CITIES {
-            let index = match names.iter().position(|n| n == zone_name) {
+            let index = match names.iter().position(|n| *n == zone_name) {
                 Some(i) => i,
                 None => {
                     let zone = TimeZone::get(zone_name).map_err(|_| UnknownZone {
                         name: zone_name.to_owned(),
                     })?;
                     zones.push(zone);
-                    names.push(zone_name.to_owned());
+                    names.push(zone_name);
                     zones.len() - 1
                 }
             };
@@ -411,10 +417,11 @@ impl Zones {
         local.rem_euclid(86_400) as f32 / 3600.0
     }
 
-    pub fn name(&self, zone: ZoneRef) -> &str {
+    pub fn name(&self, zone: ZoneRef) -> &'static str {
         self.names
             .get(usize::from(zone.0))
-            .map_or("UTC", String::as_str)
+            .copied()
+            .unwrap_or("UTC")
     }
 }
 
@@ -465,6 +472,14 @@ mod tests {
         assert_eq!(hour("2024-07-01T12:00:00Z"), 13.0);
         assert_eq!(hour("2024-12-01T12:00:00Z"), 12.0);
         assert_eq!(hour("2024-07-01T12:00:00Z"), 13.0);
+    }
+
+    #[test]
+    fn solar_zone_names_match_their_offsets() {
+        for (hours, name) in SOLAR_OFFSETS.zip(SOLAR_NAMES) {
+            assert_eq!(name, format!("UTC{hours:+}"));
+        }
+        assert_eq!(SOLAR_OFFSETS.count(), SOLAR_NAMES.len());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod engine;
 pub mod eval;
 mod features;
 mod geo;
+mod index;
 mod mcc;
 mod model;
 mod profile;
@@ -27,6 +28,6 @@ pub use mcc::{BadMcc, Category, Mcc};
 pub use model::ModelSummary;
 pub use profile::{CardProfile, MerchantProfile};
 pub use types::{
-    Authorization, CardKey, CardStatus, Decision, Label, Merchant, Outcome, OutcomeSource, Signal,
-    SignalKind, Verdict,
+    Authorization, CardKey, CardStatus, Decision, Label, Merchant, Outcome, OutcomeSource, Reason,
+    Signal, SignalKind, Verdict,
 };

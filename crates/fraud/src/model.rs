@@ -103,9 +103,9 @@ const TABLE_STRIDE: usize = MAX_BINS + 2;
 #[serde(into = "StoredModel", try_from = "StoredModel")]
 pub struct Model {
     /// Per feature, `STRIDE` sorted edges padded with +∞.
-    edges: Vec<f32>,
+    edges: Vec<[f32; STRIDE]>,
     /// Per feature, `TABLE_STRIDE` log-odds, one per bin.
-    tables: Vec<f32>,
+    tables: Vec<[f32; TABLE_STRIDE]>,
     bias: f32,
     stored: StoredModel,
 }
@@ -135,15 +135,15 @@ impl TryFrom<StoredModel> for Model {
         if stored.bins.len() != N_FEATURES || stored.tables.len() != N_FEATURES {
             return Err(BadModel("wrong number of features"));
         }
-        let mut edges = vec![f32::INFINITY; N_FEATURES * STRIDE];
-        let mut tables = vec![0.0; N_FEATURES * TABLE_STRIDE];
+        let mut edges = vec![[f32::INFINITY; STRIDE]; N_FEATURES];
+        let mut tables = vec![[0.0; TABLE_STRIDE]; N_FEATURES];
         for (j, (bins, table)) in stored.bins.iter().zip(&stored.tables).enumerate() {
             let sorted = bins.edges.windows(2).all(|w| w[0] < w[1]);
             if bins.edges.len() >= STRIDE || table.len() != bins.count() || !sorted {
                 return Err(BadModel("bins and table do not match"));
             }
-            edges[j * STRIDE..j * STRIDE + bins.edges.len()].copy_from_slice(&bins.edges);
-            tables[j * TABLE_STRIDE..j * TABLE_STRIDE + table.len()].copy_from_slice(table);
+            edges[j][..bins.edges.len()].copy_from_slice(&bins.edges);
+            tables[j][..table.len()].copy_from_slice(table);
         }
         Ok(Model {
             edges,
@@ -154,13 +154,13 @@ impl TryFrom<StoredModel> for Model {
     }
 }
 
-/// Number of edges ≤ `value` in 63 sorted, +∞-padded edges, without branches.
-fn count_at_most(edges: &[f32], value: f32) -> usize {
+/// Number of edges ≤ `value` in 63 sorted, +∞-padded edges, without branches (the comparisons
+/// are unpredictable; a mispredicted branch costs more than the arithmetic). The index never
+/// exceeds 62, so masking it only spares the bounds checks.
+fn count_at_most(edges: &[f32; STRIDE], value: f32) -> usize {
     let mut i = 0;
     for step in [32, 16, 8, 4, 2, 1] {
-        if edges[i + step - 1] <= value {
-            i += step;
-        }
+        i += step * usize::from(edges[(i + step - 1) % STRIDE] <= value);
     }
     i
 }
@@ -171,13 +171,16 @@ impl Model {
     pub(crate) fn score(&self, f: &Features) -> (f32, [f32; N_FEATURES]) {
         let mut contributions = [0.0; N_FEATURES];
         let mut sum = self.bias;
-        for (j, &value) in f.values().iter().enumerate() {
-            let bin = if value.is_nan() {
-                0
-            } else {
-                1 + count_at_most(&self.edges[j * STRIDE..(j + 1) * STRIDE], value)
-            };
-            let c = self.tables[j * TABLE_STRIDE + bin];
+        for (j, ((&value, edges), table)) in f
+            .values()
+            .iter()
+            .zip(&self.edges)
+            .zip(&self.tables)
+            .enumerate()
+        {
+            // Bin 0 holds missing values.
+            let bin = (1 + count_at_most(edges, value)) * usize::from(!value.is_nan());
+            let c = table[bin.min(TABLE_STRIDE - 1)];
             contributions[j] = c;
             sum += c;
         }
@@ -378,14 +381,13 @@ mod tests {
 
     #[test]
     fn branch_free_search_counts_edges() {
-        let mut edges = vec![f32::INFINITY; STRIDE];
+        let mut edges = [f32::INFINITY; STRIDE];
         edges[..5].copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0]);
         for (value, expected) in [(0.5, 0), (1.0, 1), (2.5, 2), (5.0, 5), (1e9, 5)] {
             assert_eq!(count_at_most(&edges, value), expected, "{value}");
         }
-        let full: Vec<f32> = (0..STRIDE)
-            .map(|i| if i < 63 { i as f32 } else { f32::INFINITY })
-            .collect();
+        let full: [f32; STRIDE] =
+            std::array::from_fn(|i| if i < 63 { i as f32 } else { f32::INFINITY });
         assert_eq!(count_at_most(&full, 100.0), 63);
     }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use domain::{CardId, Country, Money, Timestamp};
 
-use crate::features::Features;
+use crate::features::{Feature, Features};
 use crate::geo::GeoPoint;
 use crate::mcc::Mcc;
 
@@ -153,7 +153,7 @@ pub struct Signal {
     pub kind: SignalKind,
     /// Contribution to the log-odds of fraud.
     pub points: f32,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 impl fmt::Display for Signal {
@@ -165,6 +165,224 @@ impl fmt::Display for Signal {
             self.points,
             self.reason
         )
+    }
+}
+
+/// Why a signal fired: the figures it fired on, kept as numbers and put into words only when
+/// displayed (a decision does not pay for text nobody reads). Stored and sent as the text.
+#[derive(Debug, Clone)]
+pub enum Reason {
+    /// Free text (the edge's own reasons, or a reason read back from storage).
+    Text(String),
+    ImpossibleTravel {
+        km: f32,
+        minutes: f32,
+        speed_kmh: f32,
+        from: Option<[u8; 2]>,
+    },
+    UnusualCountry {
+        country: Country,
+        zone: Option<&'static str>,
+        zone_hours: f32,
+        usual: Option<[u8; 2]>,
+    },
+    NightAbroad {
+        hour: f32,
+        country: Country,
+    },
+    UnusualHour {
+        hour: f32,
+        share: f32,
+    },
+    UnusualAmount {
+        amount: Money,
+        ratio: f32,
+        usual_usd: f32,
+        what: &'static str,
+    },
+    RiskyCategory {
+        mcc: Mcc,
+        new_for_card: bool,
+    },
+    Velocity {
+        hour: f32,
+        day: f32,
+    },
+    CardTesting {
+        count: f32,
+        micro_usd: f32,
+        merchants: f32,
+        window_minutes: u32,
+    },
+    CompromisedMerchant {
+        merchant: Box<str>,
+        frauds: f32,
+        rate: f32,
+    },
+    CompromisedCard {
+        days: f32,
+    },
+    /// The model's largest contributions: (feature, its value, its log-odds), largest first.
+    Learned {
+        top: [(Feature, f32, f32); 3],
+        len: u8,
+    },
+}
+
+/// Reasons are equal when they read the same.
+impl PartialEq for Reason {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Reason::Text(a), Reason::Text(b)) => a == b,
+            _ => self.to_string() == other.to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Reason::Text)
+    }
+}
+
+impl From<String> for Reason {
+    fn from(text: String) -> Self {
+        Reason::Text(text)
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(text: &str) -> Self {
+        Reason::Text(text.to_owned())
+    }
+}
+
+/// Two-letter country code as text (`?` when unknown).
+struct Code(Option<[u8; 2]>);
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_ref().and_then(|c| std::str::from_utf8(c).ok()) {
+            Some(code) => f.write_str(code),
+            None => f.write_str("?"),
+        }
+    }
+}
+
+/// A local time of day in hours as `HH:MM`.
+struct Clock(f32);
+
+impl fmt::Display for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let minutes = (self.0 * 60.0).round() as u32 % (24 * 60);
+        write!(f, "{:02}:{:02}", minutes / 60, minutes % 60)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Text(text) => f.write_str(text),
+            Reason::ImpossibleTravel {
+                km,
+                minutes,
+                speed_kmh,
+                from,
+            } => write!(
+                f,
+                "{km:.0} km from the card-present use in {} {minutes:.0} min earlier would need {speed_kmh:.0} km/h",
+                Code(*from)
+            ),
+            Reason::UnusualCountry {
+                country,
+                zone,
+                zone_hours,
+                usual,
+            } => {
+                write!(
+                    f,
+                    "first card-present use in {country} ({}, {zone_hours:.0} h from the card's home time zone)",
+                    zone.unwrap_or("time zone unknown")
+                )?;
+                if usual.is_some_and(|c| std::str::from_utf8(&c).is_ok()) {
+                    write!(f, " (usually {})", Code(*usual))?;
+                }
+                Ok(())
+            }
+            Reason::NightAbroad { hour, country } => write!(
+                f,
+                "{} local time in {country}, a country this card has not used",
+                Clock(*hour)
+            ),
+            Reason::UnusualHour { hour, share } => write!(
+                f,
+                "{} local time; {:.1} % of this card's purchases are within an hour of it",
+                Clock(*hour),
+                100.0 * share
+            ),
+            Reason::UnusualAmount {
+                amount,
+                ratio,
+                usual_usd,
+                what,
+            } => write!(
+                f,
+                "{amount} is {ratio:.1}× this card's usual {usual_usd:.2} USD for {what}"
+            ),
+            Reason::RiskyCategory { mcc, new_for_card } => write!(
+                f,
+                "merchant category {mcc} ({}) is high-risk{}",
+                mcc.category().label(),
+                if *new_for_card {
+                    " and new for this card"
+                } else {
+                    ""
+                }
+            ),
+            Reason::Velocity { hour, day } => write!(
+                f,
+                "{hour:.0} authorizations in the last hour, {day:.0} in the last 24 hours"
+            ),
+            Reason::CardTesting {
+                count,
+                micro_usd,
+                merchants,
+                window_minutes,
+            } => write!(
+                f,
+                "{count:.0} online amounts under {micro_usd:.2} USD at {merchants:.0} merchants within {window_minutes} min"
+            ),
+            Reason::CompromisedMerchant {
+                merchant,
+                frauds,
+                rate,
+            } => write!(
+                f,
+                "merchant {merchant}: {frauds:.1} confirmed frauds in recent weeks, {:.0} % of its recently labelled transactions",
+                100.0 * rate
+            ),
+            Reason::CompromisedCard { days } => {
+                write!(f, "this card had a confirmed fraud {days:.1} days ago")
+            }
+            Reason::Learned { top, len } => {
+                f.write_str("learned from confirmed outcomes: ")?;
+                for (i, (feature, value, contribution)) in
+                    top.iter().take(usize::from(*len)).enumerate()
+                {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{} = {value:.2} ({contribution:+.1})", feature.name())?;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
@@ -184,12 +402,13 @@ pub struct Decision {
 impl Decision {
     /// Reasons as one line: `kind (+points): reason; …`.
     pub fn reasons_text(&self) -> String {
+        use std::fmt::Write as _;
         let mut text = String::new();
         for (i, signal) in self.reasons.iter().enumerate() {
             if i > 0 {
                 text.push_str("; ");
             }
-            text.push_str(&signal.to_string());
+            let _ = write!(text, "{signal}");
         }
         text
     }

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use crate::lost_card_abroad::{Traveller, cards_of, traveller};
-use crate::people::Person;
+use crate::people::{Person, demo_cardholder, fresh};
 use crate::{Tour, json, text};
 
 /// The receipt the cardholder sends: a small, valid PDF.
@@ -38,39 +38,43 @@ pub struct Outcome {
 
 /// A Gold cardholder who chats in English, with an active card and no dispute yet (earlier
 /// runs leave theirs).
-async fn fresh(staff: &Person) -> anyhow::Result<(Traveller, String)> {
+async fn fresh_cardholder(staff: &Person) -> anyhow::Result<(Traveller, String)> {
     let mut skip = Vec::new();
     loop {
         let (who, id) = traveller(staff, domain::Tier::Gold, &skip).await?;
         skip.push(who.index);
-        let demo = server::demo::demo_cardholder(who.index, "", None, jiff::Timestamp::UNIX_EPOCH)?;
+        let demo = demo_cardholder(who.index)?;
         if demo.language != domain::Lang::En {
             continue;
         }
-        let disputes = json(staff.get(&format!("/api/v1/cardholders/{id}/disputes"))).await?;
+        let disputes = staff
+            .get(&format!("/api/v1/cardholders/{id}/disputes"))
+            .await?;
         if disputes.as_array().is_some_and(Vec::is_empty) {
             return Ok((who, id));
         }
     }
 }
 
-/// The email of an offline staff member (not still wrapping up a contact) who chats in English on the lost/stolen and fraud
-/// team, serves `tier`, and whose hub is open at the server's `now` (the demo's
-/// follow-the-sun hours), as the supervisor's agent list shows them.
+/// The email and hub of an offline staff member (not still wrapping up a contact) who chats
+/// in English on the lost/stolen and fraud team, serves `tier`, and whose hub is open now, as
+/// the supervisor's figures and agent list show them.
 async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(String, String)> {
-    let console = json(supervisor.get("/api/v1/routing/console")).await?;
-    let now: jiff::Timestamp = text(&console["now"])
-        .parse()
-        .context("the console's time")?;
-    let open = routing::Policy::default().open_hubs(now)?;
-    let agents = json(supervisor.get("/api/v1/routing/agents")).await?;
+    let figures = supervisor.get("/api/v1/routing/figures").await?;
+    let open: Vec<&str> = figures["hubs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h["open"] == true)
+        .filter_map(|h| h["hub"].as_str())
+        .collect();
+    let agents = supervisor.get("/api/v1/routing/agents").await?;
     let mut fits: Vec<(String, String)> = agents
         .as_array()
         .into_iter()
         .flatten()
         .filter(|a| {
             let p = &a["profile"];
-            let hub: Option<routing::Hub> = serde_json::from_value(p["hub"].clone()).ok();
             p["departments"]["lost_or_stolen"].is_number()
                 && p["languages"]["en"].as_u64().is_some_and(|l| l >= 4)
                 && p["tiers"]
@@ -79,7 +83,7 @@ async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(Strin
                 && p["capacity"]["digital"].as_u64().is_some_and(|d| d > 0)
                 && a["status"]["availability"] == "offline"
                 && a["status"]["presence"] == "offline"
-                && hub.is_some_and(|h| open.contains(&h))
+                && p["hub"].as_str().is_some_and(|h| open.contains(&h))
         })
         .map(|a| (text(&a["email"]), text(&a["profile"]["hub"])))
         .collect();
@@ -87,27 +91,16 @@ async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(Strin
     fits.sort_by_key(|(email, _)| email.starts_with("supervisor"));
     fits.into_iter().next().with_context(|| {
         format!(
-            "no offline English-speaking lost/stolen agent at an open hub (open at {now}: {open:?})"
+            "no offline English-speaking lost/stolen agent at an open hub (open: {})",
+            open.join(", ")
         )
     })
 }
 
-/// `PUT /api/v1/routing/console/presence`.
-async fn presence(agent: &Person, availability: &str) -> anyhow::Result<Value> {
-    json(
-        agent
-            .client
-            .put(agent.url("/api/v1/routing/console/presence"))
-            .header("X-CSRF-Token", &agent.csrf)
-            .json(&json!({"availability": availability})),
-    )
-    .await
-}
-
 pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
-    let supervisor = t.staff("supervisor@example.com").await?;
-    let (who, holder_id) = fresh(&supervisor).await?;
-    let demo = server::demo::demo_cardholder(who.index, "", None, jiff::Timestamp::UNIX_EPOCH)?;
+    let supervisor = Person::staff(t, "supervisor@example.com").await?;
+    let (who, holder_id) = fresh_cardholder(&supervisor).await?;
+    let demo = demo_cardholder(who.index)?;
     let known = Known {
         given_name: demo.given_name.clone(),
         date_of_birth: demo
@@ -116,18 +109,20 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
             .context("the demo date of birth")?,
         postcode: demo.postcode.clone().context("the demo postcode")?,
     };
-    let portal = t.cardholder(&who.email).await?;
+    let portal = Person::cardholder(t, &who.email).await?;
     t.step(
         "A cardholder signs in to the portal",
         format!("{} ({}), card ending {}", who.name, who.email, who.last4),
     );
-    let cards = json(portal.get("/api/v1/me/cards")).await?;
+    let cards = portal.get("/api/v1/me/cards").await?;
     let card = cards_of(&cards)
         .find(|c| c["last4"] == who.last4.as_str())
         .and_then(|c| c["id"].as_str())
         .context("the card in the portal")?
         .to_owned();
-    let history = json(portal.get(&format!("/api/v1/cards/{card}/transactions"))).await?;
+    let history = portal
+        .get(&format!("/api/v1/cards/{card}/transactions"))
+        .await?;
     let charge = history
         .as_array()
         .into_iter()
@@ -147,8 +142,8 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     );
 
     let (email, hub) = agent_on_duty(&supervisor, "gold").await?;
-    let agent = t.staff(&email).await?;
-    let console = presence(&agent, "available").await?;
+    let agent = Person::staff(t, &email).await?;
+    let console = agent.presence("available").await?;
     t.expect(
         "An agent of the lost/stolen and fraud team at an open hub goes available",
         console["availability"] == "available",
@@ -170,14 +165,12 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         && let Some(id) = &conversation
     {
         // A chat left half way is closed (and so kept as a case), not left in the queues.
-        let _ = json(portal.post(
-            &format!("/api/v1/chat/conversations/{id}/close"),
-            &json!({}),
-        ))
-        .await;
+        let _ = portal
+            .post(&format!("/api/v1/chat/conversations/{id}/close"), json!({}))
+            .await;
     }
     // Leave the agent as found, whatever happened.
-    let offline = presence(&agent, "offline").await;
+    let offline = agent.presence("offline").await;
     let outcome = helped?;
     let console = offline?;
     t.expect(
@@ -209,8 +202,9 @@ async fn help(
     started_chat: &mut Option<String>,
 ) -> anyhow::Result<Outcome> {
     // The cardholder opens web chat and types it in their own words.
-    let started =
-        json(portal.post("/api/v1/chat/conversations", &json!({"message": WORDS}))).await?;
+    let started = portal
+        .post("/api/v1/chat/conversations", json!({"message": WORDS}))
+        .await?;
     t.expect(
         &format!("The cardholder opens web chat: “{WORDS}”"),
         started["status"] == "offered" || started["status"] == "waiting",
@@ -222,20 +216,10 @@ async fn help(
     theirs.message_from("cardholder", WORDS).await?;
 
     // The offer, with the intent model's suggestion, in the agent's console.
-    let mut offer = Value::Null;
-    for _ in 0..100 {
-        let console = json(agent.get("/api/v1/routing/console")).await?;
-        if let Some(found) = console["offers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|o| o["context_id"] == format!("conversation:{conversation}"))
-        {
-            offer = found.clone();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let offer = agent
+        .offer_of(&format!("conversation:{conversation}"), 10)
+        .await?
+        .unwrap_or(Value::Null);
     let notes = text(&offer["notes"]);
     t.expect(
         "The intent model routes it to the lost/stolen and fraud team; the agent is offered it",
@@ -248,11 +232,7 @@ async fn help(
         },
     )?;
     let contact = text(&offer["id"]);
-    let accepted = json(agent.post(
-        &format!("/api/v1/routing/contacts/{contact}/accept"),
-        &json!({}),
-    ))
-    .await?;
+    let accepted = agent.contact(&contact, "accept").await?;
     t.expect(
         "The agent accepts the chat",
         accepted["connected"]
@@ -274,12 +254,13 @@ async fn help(
         .say("holder-1", &format!("{dob}, {postcode}"))
         .await?;
     agents.message_from("cardholder", postcode).await?;
-    let verified = json(agent.post(
-        &format!("/api/v1/cardholders/{holder_id}/verification"),
-        &json!({"channel": "chat", "new_conversation": true,
-                "date_of_birth": dob, "postcode": postcode}),
-    ))
-    .await?;
+    let verified = agent
+        .post(
+            &format!("/api/v1/cardholders/{holder_id}/verification"),
+            json!({"channel": "chat", "new_conversation": true,
+                   "date_of_birth": dob, "postcode": postcode}),
+        )
+        .await?;
     t.expect(
         "The agent verifies them with what they said in the chat",
         verified["outcome"]["result"] == "passed",
@@ -307,10 +288,10 @@ async fn help(
         );
     let dispute = json(
         agent
-            .client
+            .http
             .post(agent.url(&format!("/api/v1/cards/{card}/disputes?channel=chat")))
-            .header("X-CSRF-Token", &agent.csrf)
-            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .header("x-csrf-token", &agent.csrf)
+            .header("idempotency-key", fresh("j2-dispute-"))
             .multipart(form),
     )
     .await?;
@@ -327,31 +308,25 @@ async fn help(
         ),
     )?;
     let id = text(&dispute["id"]);
-    let credited = json(
-        agent
-            .post(
-                &format!("/api/v1/disputes/{id}/steps"),
-                &json!({"step": "provisional_credit"}),
-            )
-            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string()),
-    )
-    .await?;
+    let credited = agent
+        .post(
+            &format!("/api/v1/disputes/{id}/steps"),
+            json!({"step": "provisional_credit"}),
+        )
+        .await?;
     t.expect(
         "… and gives the provisional credit",
         credited["status"] == "provisionally_credited",
         text(&credited["status"]),
     )?;
-    let case = json(
-        agent
-            .post(
-                "/api/v1/cases",
-                &json!({"subject": format!("Charge not recognised: {}", text(&charge["merchant"])),
-                        "reason": "fraud", "channel": "chat",
-                        "cardholder_id": holder_id, "conversation_id": conversation}),
-            )
-            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string()),
-    )
-    .await?;
+    let case = agent
+        .post(
+            "/api/v1/cases",
+            json!({"subject": format!("Charge not recognised: {}", text(&charge["merchant"])),
+                   "reason": "fraud", "channel": "chat",
+                   "cardholder_id": holder_id, "conversation_id": conversation}),
+        )
+        .await?;
     let case_reference = text(&case["reference"]);
     t.expect(
         "The agent opens a fraud case with the chat",
@@ -375,8 +350,9 @@ async fn help(
     t.step("The cardholder reads in the chat", text(&told["body"]));
 
     // What the cardholder sees in the portal, and the agent in the customer view.
-    let theirs_now =
-        json(portal.get(&format!("/api/v1/cardholders/{}/disputes", portal.id))).await?;
+    let theirs_now = portal
+        .get(&format!("/api/v1/cardholders/{}/disputes", portal.id))
+        .await?;
     let mine = theirs_now
         .as_array()
         .into_iter()
@@ -390,10 +366,11 @@ async fn help(
             && mine["liability"]["kind"] == "decided"
             && mine["liability"]["amount"]["minor"] == 0,
         format!(
-            "{} {}, liability {}",
+            "{} {}, liability {} ({} minor units)",
             text(&mine["amount"]),
             text(&mine["status"]),
-            text(&mine["liability"]["amount"]["minor"]).replace('0', "zero")
+            text(&mine["liability"]["kind"]),
+            text(&mine["liability"]["amount"]["minor"])
         ),
     )?;
     let credit_ref = format!("dispute-{id}-credit");
@@ -405,7 +382,7 @@ async fn help(
             .cloned()
     };
     let path = format!("/api/v1/cards/{card}/transactions");
-    let credit = credit_of(&json(portal.get(&path)).await?);
+    let credit = credit_of(&portal.get(&path).await?);
     let expected = format!("-{}", text(&dispute["amount"]));
     t.expect(
         "… and the credit on their account",
@@ -421,7 +398,7 @@ async fn help(
             )
         }),
     )?;
-    let seen_by_agent = credit_of(&json(agent.get(&path)).await?);
+    let seen_by_agent = credit_of(&agent.get(&path).await?);
     t.expect(
         "The agent sees the same credit in the customer view",
         seen_by_agent.is_some(),
@@ -430,17 +407,14 @@ async fn help(
 
     // The chat ends: the contact is done (the notes too, so that the agent is ready again)
     // and the cardholder leaves.
-    json(agent.post(
-        &format!("/api/v1/routing/contacts/{contact}/complete"),
-        &json!({}),
-    ))
-    .await?;
-    json(agent.post("/api/v1/routing/console/wrap-up-done", &json!({}))).await?;
-    let closed = json(portal.post(
-        &format!("/api/v1/chat/conversations/{conversation}/close"),
-        &json!({}),
-    ))
-    .await?;
+    agent.contact(&contact, "complete").await?;
+    agent.ready().await?;
+    let closed = portal
+        .post(
+            &format!("/api/v1/chat/conversations/{conversation}/close"),
+            json!({}),
+        )
+        .await?;
     agents.leave().await?;
     theirs.leave().await?;
     if closed["status"] != "closed" {

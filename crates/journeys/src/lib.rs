@@ -10,10 +10,14 @@
 
 pub mod charge_not_recognised;
 pub mod chat;
+pub mod everyday_self_service;
+pub mod formal_complaint;
 pub mod lost_card_abroad;
 pub mod people;
 pub mod phone;
+pub mod platinum_priority;
 pub mod scam_call;
+pub mod spanish_at_night;
 pub mod was_this_you;
 
 use std::future::Future;
@@ -154,6 +158,26 @@ pub fn all() -> Vec<Journey> {
             number: 4,
             title: "Is this call really from my bank?",
             run: |t| Box::pin(async { scam_call::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 5,
+            title: "Platinum priority",
+            run: |t| Box::pin(async move { platinum_priority::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 6,
+            title: "Spanish at 3 a.m. New York time",
+            run: |t| Box::pin(async move { spanish_at_night::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 7,
+            title: "Formal complaint",
+            run: |t| Box::pin(async move { formal_complaint::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 8,
+            title: "Everyday self-service",
+            run: |t| Box::pin(async move { everyday_self_service::run(t).await.map(drop) }),
         },
     ]
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use crate::people::Person;
-use crate::phone::heard;
+use crate::phone::{Phone, said};
 use crate::{Tour, json, text};
 
 /// What the tests check in the store.
@@ -57,7 +57,7 @@ pub async fn traveller(
             &staff.url("/api/v1/cardholders"),
             &[("q", holder.email.as_str())],
         )?;
-        let found = json(staff.client.get(url)).await?;
+        let found = json(staff.http.get(url)).await?;
         let Some(id) = found
             .as_array()
             .into_iter()
@@ -67,7 +67,9 @@ pub async fn traveller(
         else {
             continue;
         };
-        let cards = json(staff.get(&format!("/api/v1/cardholders/{id}/cards"))).await?;
+        let cards = staff
+            .get(&format!("/api/v1/cardholders/{id}/cards"))
+            .await?;
         let active =
             cards_of(&cards).any(|c| c["last4"] == last4.as_str() && c["status"] == "active");
         if active {
@@ -100,10 +102,10 @@ pub fn cards_of(overview: &Value) -> impl Iterator<Item = &Value> {
 }
 
 /// `H L, 3 K 7, 9 X M, 4 E F` → `HL-3K7-9XM-4EF`.
-fn reference_heard(said: &str) -> Option<String> {
-    let start = said.find("reference number is ")? + "reference number is ".len();
-    let end = start + said[start..].find('.')?;
-    let compact: String = said[start..end]
+fn reference_heard(heard: &str) -> Option<String> {
+    let start = heard.find("reference number is ")? + "reference number is ".len();
+    let end = start + heard[start..].find('.')?;
+    let compact: String = heard[start..end]
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
@@ -118,9 +120,9 @@ fn reference_heard(said: &str) -> Option<String> {
 }
 
 pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
-    let agent = t.staff("agent@example.com").await?;
+    let agent = Person::staff(t, "agent@example.com").await?;
     let (who, _) = traveller(&agent, domain::Tier::Gold, &[]).await?;
-    let portal = t.cardholder(&who.email).await?;
+    let portal = Person::cardholder(t, &who.email).await?;
     t.step(
         "A Gold cardholder travelling in Japan",
         format!(
@@ -158,39 +160,38 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     }
 
     // The call, from the cardholder's mobile.
-    let sid = format!("CAjourney1-{}", uuid::Uuid::new_v4().simple());
-    let call = t.call(&sid, &who.phone, &number)?;
-    let greeting = heard(&call.start().await?);
+    let mut call = Phone::dialling(t, &who.phone, &number)?;
+    let greeting = said(&call.call().await?);
     t.step("Calls it", greeting);
-    let menu = heard(&call.press("1").await?);
+    let menu = said(&call.press("1").await?);
     t.expect("Chooses English", menu.contains("press"), menu)?;
-    let travel = heard(&call.press("7").await?);
+    let travel = said(&call.press("7").await?);
     t.expect("Travel: 7", travel.contains("abroad"), travel)?;
-    let asked = heard(&call.press("3").await?);
+    let asked = said(&call.press("3").await?);
     t.expect(
         "Replace a card while abroad: 3",
         asked.contains("card number"),
         asked,
     )?;
-    let asked = heard(&call.press(&who.number).await?);
+    let asked = said(&call.press(&who.number).await?);
     t.expect(
         "Keys the card number",
         asked.contains("security code"),
         asked,
     )?;
-    let asked = heard(&call.press(&who.security_code).await?);
+    let asked = said(&call.press(&who.security_code).await?);
     t.expect(
         "Keys the security code: verified, asked what happened",
         asked.contains("lost or stolen"),
         asked,
     )?;
-    let asked = heard(&call.press("2").await?);
+    let asked = said(&call.press("2").await?);
     t.expect("Stolen: 2", asked.contains("global"), asked)?;
-    let asked = heard(&call.press("3").await?);
+    let asked = said(&call.press("3").await?);
     t.expect("Global delivery: 3", asked.contains("hotel"), asked)?;
-    let asked = heard(&call.press("1").await?);
+    let asked = said(&call.press("1").await?);
     t.expect("To a hotel: 1", asked.contains("address"), asked)?;
-    let told = heard(
+    let told = said(
         &call
             .say("Hotel Example, 1-1 Marunouchi, Chiyoda, Tokyo, Japan")
             .await?,
@@ -206,7 +207,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     t.step("Hangs up", "");
 
     // What the cardholder sees in the portal.
-    let cards = json(portal.get("/api/v1/me/cards")).await?;
+    let cards = portal.get("/api/v1/me/cards").await?;
     let old = cards_of(&cards)
         .find(|c| c["last4"] == who.last4.as_str())
         .context("the old card in the portal")?
@@ -224,7 +225,9 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
 
     // What an agent sees: the case under the reference the caller heard, and the SMS.
     let holder = portal.id.clone();
-    let cases = json(agent.get(&format!("/api/v1/cases?cardholder_id={holder}"))).await?;
+    let cases = agent
+        .get(&format!("/api/v1/cases?cardholder_id={holder}"))
+        .await?;
     let case = cases
         .as_array()
         .into_iter()
@@ -233,11 +236,12 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         .cloned();
     let detail = match &case {
         Some(case) => {
-            json(agent.get(&format!(
-                "/api/v1/cases/{}",
-                case["id"].as_str().unwrap_or("")
-            )))
-            .await?
+            agent
+                .get(&format!(
+                    "/api/v1/cases/{}",
+                    case["id"].as_str().unwrap_or("")
+                ))
+                .await?
         }
         None => Value::Null,
     };
@@ -264,7 +268,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     )?;
 
     // The card network tries the old card: declined.
-    let token = t.integration_token("journey 1 card network").await?;
+    let token = Person::integration_token(t, "journey 1 card network").await?;
     let decision = json(
         t.browser()?
             .post(t.url("/api/v1/authorizations"))
@@ -288,7 +292,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         cardholder: holder,
         card,
         case_reference: reference,
-        call_sid: sid,
+        call_sid: call.sid.clone(),
         decision: decision["decision_id"].as_str().unwrap_or("").to_owned(),
     })
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use crate::people::Person;
 use crate::{Tour, json, text};
 
 #[derive(Debug, Clone)]
@@ -66,14 +67,11 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         .context("the number as read")?
         .to_owned();
 
-    let cardholder = t
-        .cardholder(&server::demo::first_cardholder_email())
-        .await?;
-    let report = json(cardholder.post(
-        "/api/v1/directory/reports",
-        &json!({"number": number,
+    let cardholder = Person::cardholder(t, &server::demo::first_cardholder_email()).await?;
+    let report = cardholder.post(
+        "/api/v1/directory/reports", json!({"number": number,
                 "description": "Said they were the bank's fraud team and asked me to read out the code from my text messages"}),
-    ))
+    )
     .await?;
     t.expect(
         "They report it",
@@ -92,8 +90,10 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         text(&checked["status"]),
     )?;
 
-    let admin = t.staff("admin@example.com").await?;
-    let pending = json(admin.get("/api/v1/directory/reports?status=pending")).await?;
+    let admin = Person::staff(t, "admin@example.com").await?;
+    let pending = admin
+        .get("/api/v1/directory/reports?status=pending")
+        .await?;
     t.expect(
         "The admin sees the report among the pending ones",
         pending
@@ -101,11 +101,12 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
             .is_some_and(|all| all.iter().any(|r| r["id"] == id.as_str())),
         format!("{} pending", pending.as_array().map_or(0, Vec::len)),
     )?;
-    let moderated = json(admin.post(
-        &format!("/api/v1/directory/reports/{id}/moderate"),
-        &json!({"decision": "approve", "note": "same script as other reports this week"}),
-    ))
-    .await?;
+    let moderated = admin
+        .post(
+            &format!("/api/v1/directory/reports/{id}/moderate"),
+            json!({"decision": "approve", "note": "same script as other reports this week"}),
+        )
+        .await?;
     t.expect(
         "The admin confirms it",
         moderated["status"] == "approved",
@@ -140,11 +141,12 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
                 let source = format!("seed-{}", name.split('_').next().unwrap_or(&name));
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("reading {}", file.display()))?;
-                let imported = json(admin.post(
-                    "/api/v1/directory/imports",
-                    &json!({"source": source, "text": text}),
-                ))
-                .await?;
+                let imported = admin
+                    .post(
+                        "/api/v1/directory/imports",
+                        json!({"source": source, "text": text}),
+                    )
+                    .await?;
                 let report = &imported["report"];
                 let conflicts = [
                     "disagreements_with_official",

@@ -54,10 +54,11 @@ async fn fresh(
     let mut skip = Vec::new();
     loop {
         let (who, id) = traveller(analyst, tier, &skip).await?;
-        let decisions =
-            json(analyst.get(&format!("/api/v1/cardholders/{id}/fraud-decisions"))).await?;
+        let decisions = analyst
+            .get(&format!("/api/v1/cardholders/{id}/fraud-decisions"))
+            .await?;
         if decisions.as_array().is_some_and(Vec::is_empty) {
-            let portal = t.cardholder(&who.email).await?;
+            let portal = Person::cardholder(t, &who.email).await?;
             return Ok((who, portal));
         }
         skip.push(who.index);
@@ -65,7 +66,7 @@ async fn fresh(
 }
 
 pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
-    let network = t.integration_token("journey 3 card network").await?;
+    let network = Person::integration_token(t, "journey 3 card network").await?;
     let authorize = async |t: &Tour, body: Value| {
         json(
             t.browser()?
@@ -75,7 +76,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         )
         .await
     };
-    let analyst = t.staff("analyst@example.com").await?;
+    let analyst = Person::staff(t, "analyst@example.com").await?;
     let (who, portal) = fresh(t, &analyst, domain::Tier::Green).await?;
     t.step(
         "A cardholder with a mobile on file",
@@ -127,7 +128,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     // The card blocked and replaced (the follow-up runs in the background), in the portal.
     let mut old = Value::Null;
     for _ in 0..100 {
-        let cards = json(portal.get("/api/v1/me/cards")).await?;
+        let cards = portal.get("/api/v1/me/cards").await?;
         old = cards_of(&cards)
             .find(|c| c["last4"] == who.last4.as_str())
             .cloned()
@@ -150,7 +151,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     let card = old["id"].as_str().context("card id")?.to_owned();
 
     // What the fraud analyst sees: the fraud case and the zero-liability dispute.
-    let case = json(analyst.get(&format!("/api/v1/cases/{alert}"))).await?;
+    let case = analyst.get(&format!("/api/v1/cases/{alert}")).await?;
     t.expect(
         "The analyst sees the fraud case",
         case["case"]["reason"] == "fraud",
@@ -161,8 +162,9 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
             text(&case["case"]["status"])
         ),
     )?;
-    let disputes =
-        json(analyst.get(&format!("/api/v1/cardholders/{}/disputes", portal.id))).await?;
+    let disputes = analyst
+        .get(&format!("/api/v1/cardholders/{}/disputes", portal.id))
+        .await?;
     let dispute = disputes
         .as_array()
         .into_iter()
@@ -192,7 +194,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         there["decision"] == "approve" && back["decision"] == "approve",
         format!("{} then {}", text(&there["decision"]), text(&back["decision"])),
     )?;
-    let cards = json(other_portal.get("/api/v1/me/cards")).await?;
+    let cards = other_portal.get("/api/v1/me/cards").await?;
     let Some(genuine_card) = cards_of(&cards)
         .find(|c| c["last4"] == other.last4.as_str())
         .and_then(|c| c["id"].as_str())

@@ -235,6 +235,20 @@ pub fn demo_cardholder(
     })
 }
 
+/// The email of the agent who is the `i`-th demo cardholder's relationship manager (premium
+/// tiers only): the agents take the premium cardholders in turn.
+pub fn demo_relationship_manager(i: usize) -> Option<&'static str> {
+    if !demo_tier(i).is_premium() {
+        return None;
+    }
+    let agents: Vec<&'static str> = DEMO_STAFF
+        .iter()
+        .filter(|(_, _, role, _)| *role == Role::Agent)
+        .map(|(email, ..)| *email)
+        .collect();
+    agents.get(i % agents.len().max(1)).copied()
+}
+
 /// What the demo seeding did.
 pub struct Seeded {
     pub staff: usize,
@@ -252,7 +266,7 @@ pub async fn seed(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<See
     }
     // One hash for every demo account: hashing hundreds would slow the start for nothing.
     let hash = password::hash(DEMO_PASSWORD)?;
-    let mut managers = Vec::new();
+    let mut managers = std::collections::BTreeMap::new();
     for (email, name, role, language) in DEMO_STAFF {
         let user = User {
             id: UserId::new(),
@@ -265,13 +279,11 @@ pub async fn seed(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<See
             created_at: now,
         };
         store.insert_user(&user, Effects::none()).await?;
-        if *role == Role::Agent {
-            managers.push(user.id);
-        }
+        managers.insert(*email, user.id);
     }
     let mut premium_managers = BTreeSet::new();
     for i in 0..DEMO_CARDHOLDERS {
-        let rm = managers.get(i % managers.len().max(1)).copied();
+        let rm = demo_relationship_manager(i).and_then(|email| managers.get(email).copied());
         let cardholder = demo_cardholder(i, &hash, rm, now)?;
         premium_managers.extend(cardholder.relationship_manager);
         store

@@ -122,7 +122,7 @@ impl From<&Signal> for Reason {
         Reason {
             signal: s.kind.as_str().to_owned(),
             points: s.points,
-            reason: s.reason.clone(),
+            reason: s.reason.to_string(),
         }
     }
 }
@@ -350,7 +350,7 @@ impl FraudMonitor {
                 Signal {
                     kind: SignalKind::CardStatus,
                     points: 0.0,
-                    reason: refusal.clone(),
+                    reason: refusal.clone().into(),
                 },
             );
         }
@@ -365,7 +365,8 @@ impl FraudMonitor {
                 points: 0.0,
                 reason: format!(
                     "the engine took longer than its {budget_ms} ms budget; the stand-in decision answered"
-                ),
+                )
+                .into(),
             });
         }
         if decision.verdict == Verdict::Challenge && self.retry_allowed(key, &auth, now) {
@@ -373,7 +374,7 @@ impl FraudMonitor {
             decision.reasons.push(Signal {
                 kind: SignalKind::Learned,
                 points: 0.0,
-                reason: "the cardholder confirmed this purchase (\"yes, it was me\")".to_owned(),
+                reason: "the cardholder confirmed this purchase (\"yes, it was me\")".into(),
             });
         }
         let id = Uuid::now_v7();

@@ -162,6 +162,9 @@ pub struct Request {
     /// A catalog template: `notify-<template>-subject` / `-body`.
     pub template: String,
     pub args: BTreeMap<String, String>,
+    /// Where to send on a channel instead of the contact on file (a contact-change notice goes
+    /// to the old details).
+    pub to: BTreeMap<Channel, String>,
 }
 
 /// Case events a cardholder hears about (by email): the acknowledgement with the reference,
@@ -179,10 +182,14 @@ const CASE_TEMPLATES: [&str; 7] = [
 /// An agent's email reply on a case, written by the email channel (`api/channels.rs`).
 pub const CASE_EMAIL_TOPIC: &str = "email.outbound";
 
+/// A cardholder's address, phone or email changed (`cards::Event::ContactChanged`).
+pub const CONTACT_CHANGED_TOPIC: &str = "cardholder.contact_changed";
+
 /// The topics this handler wants.
 pub fn wants(topic: &str) -> bool {
     topic == "notification.requested"
         || topic == CASE_EMAIL_TOPIC
+        || topic == CONTACT_CHANGED_TOPIC
         || topic.starts_with("appointment.")
         || topic
             .strip_prefix("case.")
@@ -200,6 +207,7 @@ pub fn plan(topic: &str, payload: &serde_json::Value) -> Option<Request> {
         _ => None,
     };
     let mut args = BTreeMap::new();
+    let mut to = BTreeMap::new();
     let (channels, template) = if topic == "notification.requested" {
         let mut channels: Vec<Channel> = payload
             .get("channels")?
@@ -217,6 +225,22 @@ pub fn plan(topic: &str, payload: &serde_json::Value) -> Option<Request> {
             }
         }
         (channels, payload.get("template")?.as_str()?.to_owned())
+    } else if topic == CONTACT_CHANGED_TOPIC {
+        // The notice goes where the change says: the old value and the other contacts on
+        // file, never the new value alone. Letters (an old address) have no provider here.
+        for target in payload.get("notify")?.as_array()? {
+            let channel = match target.get("by")?.as_str()? {
+                "sms" => Channel::Sms,
+                "email" => Channel::Email,
+                _ => continue,
+            };
+            to.insert(channel, target.get("to")?.as_str()?.to_owned());
+        }
+        let field = payload.get("field")?.as_str()?;
+        (
+            to.keys().copied().collect(),
+            format!("contact-changed-{field}"),
+        )
     } else if let Some(name) = topic.strip_prefix("case.") {
         if !CASE_TEMPLATES.contains(&name) || payload.get("notify_cardholder")? != true {
             return None;
@@ -250,6 +274,7 @@ pub fn plan(topic: &str, payload: &serde_json::Value) -> Option<Request> {
         channels,
         template,
         args,
+        to,
     })
 }
 
@@ -696,13 +721,14 @@ impl EventHandler for Notifier {
             if provider == Provider::Off {
                 continue;
             }
-            let recipient = match channel {
-                Channel::Sms => match &holder.phone {
+            let recipient = match (request.to.get(&channel), channel) {
+                (Some(to), _) => to.clone(),
+                (None, Channel::Sms) => match &holder.phone {
                     Some(phone) => phone.clone(),
                     None => continue,
                 },
-                Channel::Push => format!("cardholder:{}", holder.id),
-                Channel::Email => holder.email.clone(),
+                (None, Channel::Push) => format!("cardholder:{}", holder.id),
+                (None, Channel::Email) => holder.email.clone(),
             };
             let attempt = DeliveryAttempt {
                 event_id: event.id,
@@ -742,6 +768,38 @@ mod tests {
     use serde_json::json;
 
     const HOLDER: &str = "0190c0de-0000-7000-8000-000000000001";
+
+    #[test]
+    fn a_contact_change_notice_goes_to_the_old_details_not_the_new() {
+        let payload = json!({
+            "type": "ContactChanged",
+            "cardholder_id": HOLDER,
+            "field": "email",
+            "notify": [
+                {"by": "email", "to": "old@example.net"},
+                {"by": "sms", "to": "+12125550100"},
+            ],
+            "at": "2026-03-03T14:00:00Z",
+        });
+        assert!(wants(CONTACT_CHANGED_TOPIC));
+        let r = plan(CONTACT_CHANGED_TOPIC, &payload).expect("planned");
+        assert_eq!(r.template, "contact-changed-email");
+        assert_eq!(r.channels, [Channel::Sms, Channel::Email]);
+        assert_eq!(r.to[&Channel::Email], "old@example.net");
+        assert_eq!(r.to[&Channel::Sms], "+12125550100");
+        // An address change: the letter to the old address has no provider; email and SMS go.
+        let payload = json!({
+            "cardholder_id": HOLDER,
+            "field": "address",
+            "notify": [
+                {"by": "letter", "to": {"lines": ["1 Old Road"], "city": "X", "region": "", "postcode": "1", "country": "US"}},
+                {"by": "email", "to": "me@example.net"},
+            ],
+        });
+        let r = plan(CONTACT_CHANGED_TOPIC, &payload).expect("planned");
+        assert_eq!(r.template, "contact-changed-address");
+        assert_eq!(r.channels, [Channel::Email]);
+    }
 
     #[test]
     fn fraud_requests_keep_their_channels_and_args() {

@@ -450,6 +450,21 @@ async fn hand_off(
     since: Timestamp,
 ) -> Result<ContactId, ApiError> {
     let context = &handoff.context;
+    // A verified caller brings their cardholder record, and with it their relationship manager.
+    let holder = match &context.identity.card {
+        Some(card) if context.identity.level >= VerificationLevel::Basic => {
+            match state.store.card_by_id(card.id).await? {
+                Some(record) => {
+                    state
+                        .store
+                        .cardholder_by_id(record.card.cardholder_id)
+                        .await?
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
     let entry = ContactEntry {
         id: ContactId::new(),
         kind: ContactKind::Call,
@@ -458,8 +473,8 @@ async fn hand_off(
         department: Some(handoff.department),
         tier: proven_tier(context),
         lang: handoff.language,
-        relationship_manager: None,
-        cardholder: None,
+        relationship_manager: holder.as_ref().and_then(|h| h.relationship_manager),
+        cardholder: holder.as_ref().map(|h| h.id),
         home_hub: None,
         waiting_since: Some(since),
         context_id: format!("ivr:{call_sid}"),
@@ -474,6 +489,8 @@ async fn hand_off(
             "reason": entry.reason,
             "tier": entry.tier,
             "queue": handoff.queue_name(),
+            "cardholder_id": entry.cardholder,
+            "relationship_manager": entry.relationship_manager,
         }),
     );
     let id = entry.id;

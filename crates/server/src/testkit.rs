@@ -152,6 +152,24 @@ impl TestApp {
         Self::start(settings, store, clock, demo, data_dir, scratch).await
     }
 
+    /// The SQLite database files (the database, its WAL and shared memory) as they are on
+    /// disk now, read while the server runs; `None` on PostgreSQL, whose files are elsewhere.
+    pub fn sqlite_files(&self) -> Option<Vec<(std::path::PathBuf, Vec<u8>)>> {
+        if self.scratch.is_some() {
+            return None;
+        }
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(self.data_dir.path()).expect("the data directory") {
+            let path = entry.expect("a directory entry").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if name.starts_with("helpline.sqlite") {
+                let bytes = std::fs::read(&path).expect("a database file");
+                files.push((path, bytes));
+            }
+        }
+        Some(files)
+    }
+
     /// A client that keeps cookies, like a browser.
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()
@@ -205,6 +223,18 @@ impl TestApp {
             db.drop_database().await;
         }
     }
+}
+
+/// Polls `check` until it holds, for up to 10 s, for work the server does in the background
+/// (the outbox dispatcher, a call's task).
+pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 impl Drop for TestApp {

@@ -95,6 +95,6 @@ pub fn reason(decision: &Decision, kind: SignalKind) -> String {
         .reasons
         .iter()
         .find(|s| s.kind == kind)
-        .map(|s| s.reason.clone())
+        .map(|s| s.reason.to_string())
         .unwrap_or_default()
 }

@@ -428,7 +428,10 @@ fn locked_lost_and_stolen_cards_are_always_declined() {
         ));
         assert_eq!(d.verdict, Verdict::Decline);
         assert_eq!(d.reasons[0].kind, S::CardStatus);
-        assert_eq!(d.reasons[0].reason, format!("card is {}", status.label()));
+        assert_eq!(
+            d.reasons[0].reason.to_string(),
+            format!("card is {}", status.label())
+        );
     }
     assert!(e.set_card_status(c, CardStatus::Active));
     let d = e.decide(&auth(

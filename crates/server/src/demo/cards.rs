@@ -22,13 +22,20 @@ fn issued_on() -> jiff::civil::Date {
     jiff::civil::date(2025, 6, 2)
 }
 
-/// How many cards the `i`-th demo cardholder holds.
+/// How many cards the `i`-th demo cardholder holds. A second personal card is newly issued
+/// (see [`seed`]): some Green and some Platinum cardholders have one to activate.
 pub fn demo_card_count(i: usize) -> u32 {
     match crate::demo::demo_tier(i) {
         Tier::Business => 2,
         _ if i % 10 == 9 => 2,
+        Tier::Platinum if i % 20 == 11 => 2,
         _ => 1,
     }
+}
+
+/// Whether the `i`-th demo cardholder's cards are locked (a few are, by the cardholder).
+pub fn demo_cards_locked(i: usize) -> bool {
+    i % 25 == 7
 }
 
 /// The `k`-th card of the `i`-th demo cardholder: number, security code and expiry (for the
@@ -105,7 +112,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<usize> {
             // a second personal card is newly issued, for the activation demo; a few are locked.
             card.state = if k == 1 && tier != Tier::Business {
                 CardState::Issued { at: now }
-            } else if i % 25 == 7 {
+            } else if demo_cards_locked(i) {
                 CardState::Locked {
                     since: now,
                     by: Actor::Cardholder,
