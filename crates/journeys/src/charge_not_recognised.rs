@@ -389,7 +389,7 @@ async fn help(
         credit
             .as_ref()
             .is_some_and(|c| c["amount"] == expected.as_str() && c["status"] == "posted"),
-        credit.map_or("no credit".to_owned(), |c| {
+        credit.as_ref().map_or("no credit".to_owned(), |c| {
             format!(
                 "{} {} “{}”",
                 text(&c["amount"]),
@@ -398,10 +398,21 @@ async fn help(
             )
         }),
     )?;
+    // The pages show the entry by its description (the merchant column).
+    let credit_name = "Provisional credit: dispute of";
+    let page = portal.page("/portal/cards").await?;
+    t.expect(
+        "… also on the portal's cards page",
+        page.contains(credit_name),
+        format!("“{credit_name} …”"),
+    )?;
     let seen_by_agent = credit_of(&agent.get(&path).await?);
+    let view = agent
+        .page(&format!("/console/cardholders/{holder_id}"))
+        .await?;
     t.expect(
         "The agent sees the same credit in the customer view",
-        seen_by_agent.is_some(),
+        seen_by_agent.is_some() && view.contains(credit_name),
         credit_ref.clone(),
     )?;
 
