@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use crate::lost_card_abroad::{Traveller, cards_of, traveller};
-use crate::people::{Person, demo_cardholder, fresh};
+use crate::people::{Person, demo_cardholder, fresh, open_hubs};
 use crate::{Tour, json, text};
 
 /// The receipt the cardholder sends: a small, valid PDF.
@@ -61,13 +61,7 @@ async fn fresh_cardholder(staff: &Person) -> anyhow::Result<(Traveller, String)>
 /// the supervisor's figures and agent list show them.
 async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(String, String)> {
     let figures = supervisor.get("/api/v1/routing/figures").await?;
-    let open: Vec<&str> = figures["hubs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|h| h["open"] == true)
-        .filter_map(|h| h["hub"].as_str())
-        .collect();
+    let open = open_hubs(&figures);
     let agents = supervisor.get("/api/v1/routing/agents").await?;
     let mut fits: Vec<(String, String)> = agents
         .as_array()
@@ -83,7 +77,7 @@ async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(Strin
                 && p["capacity"]["digital"].as_u64().is_some_and(|d| d > 0)
                 && a["status"]["availability"] == "offline"
                 && a["status"]["presence"] == "offline"
-                && p["hub"].as_str().is_some_and(|h| open.contains(&h))
+                && p["hub"].as_str().is_some_and(|h| open.iter().any(|o| o == h))
         })
         .map(|a| (text(&a["email"]), text(&a["profile"]["hub"])))
         .collect();

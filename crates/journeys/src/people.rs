@@ -223,6 +223,17 @@ impl Person {
     }
 }
 
+/// The hubs open at the time of `figures` (`GET /api/v1/routing/figures`), in its order.
+pub fn open_hubs(figures: &Value) -> Vec<String> {
+    figures["hubs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h["open"] == true)
+        .filter_map(|h| h["hub"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// The offers on a console.
 pub fn offers(console: &Value) -> impl Iterator<Item = &Value> {
     console["offers"].as_array().into_iter().flatten()
