@@ -77,7 +77,9 @@ async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(Strin
                 && p["capacity"]["digital"].as_u64().is_some_and(|d| d > 0)
                 && a["status"]["availability"] == "offline"
                 && a["status"]["presence"] == "offline"
-                && p["hub"].as_str().is_some_and(|h| open.iter().any(|o| o == h))
+                && p["hub"]
+                    .as_str()
+                    .is_some_and(|h| open.iter().any(|o| o == h))
         })
         .map(|a| (text(&a["email"]), text(&a["profile"]["hub"])))
         .collect();
