@@ -308,6 +308,110 @@ async fn disputes_take_documents_checked_by_content() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
+/// The provisional credit is posted to the card's account (the cardholder sees it in their
+/// history), and reversed by a debit when the merchant wins a dispute that is not fraud.
+#[tokio::test]
+async fn a_provisional_credit_is_posted_to_the_account_and_reversed_if_the_merchant_wins() {
+    let (app, _clock) = app_at(FRIDAY_EVENING).await;
+    let holder = demo_holder(&app, 0).await;
+    let card = first_card(&app, &holder).await;
+    let disputed = app.store.transaction("demo-0-2").await.unwrap().unwrap();
+    let (portal, csrf) = app.cardholder_client(&holder.email).await;
+    let form = reqwest::multipart::Form::new()
+        .text("transaction", "demo-0-2")
+        .text("reason", "not_as_described")
+        .text("description", "Not what was advertised.");
+    let (status, body) = send(
+        portal
+            .post(format!(
+                "{}/api/v1/cards/{}/disputes",
+                app.url, card.card.id
+            ))
+            .header("x-csrf-token", &csrf)
+            .header("idempotency-key", "credit-1")
+            .multipart(form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let (agent, staff_csrf) = app.staff_client("agent@example.com").await;
+    let step = |n: usize, step: Value| {
+        send(
+            agent
+                .post(format!("{}/api/v1/disputes/{id}/steps", app.url))
+                .header("x-csrf-token", &staff_csrf)
+                .header("idempotency-key", format!("credit-step-{n}"))
+                .json(&step),
+        )
+    };
+    let history = async || {
+        let (status, list) = send(portal.get(format!(
+            "{}/api/v1/cards/{}/transactions",
+            app.url, card.card.id
+        )))
+        .await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        list.as_array().unwrap().clone()
+    };
+    let entry = |list: &[Value], suffix: &str| {
+        list.iter()
+            .find(|t| t["reference"] == format!("dispute-{id}-{suffix}"))
+            .cloned()
+    };
+    assert!(
+        entry(&history().await, "credit").is_none(),
+        "no credit before it is given"
+    );
+
+    let (status, body) = step(0, json!({"step": "provisional_credit"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let credit = entry(&history().await, "credit").expect("the credit in the history");
+    assert_eq!(
+        credit["amount"],
+        format!("-{}", body["amount"].as_str().unwrap())
+    );
+    assert_eq!(credit["status"], "posted");
+    assert!(
+        credit["merchant"]
+            .as_str()
+            .unwrap()
+            .contains(&disputed.merchant),
+        "{credit}"
+    );
+    // Replaying the step (same key) posts nothing more.
+    let (status, _) = step(0, json!({"step": "provisional_credit"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let stored = app
+        .store
+        .transactions_for_card(card.card.id, None, None, 5_000)
+        .await
+        .unwrap();
+    let credits: Vec<_> = stored
+        .iter()
+        .filter(|t| t.reference.0.starts_with(&format!("dispute-{id}")))
+        .collect();
+    assert_eq!(credits.len(), 1, "{credits:?}");
+    assert_eq!(credits[0].amount.minor, -disputed.amount.minor);
+
+    // The merchant contests and wins: the credit is reversed by a debit.
+    let (status, body) = step(
+        1,
+        json!({"step": "merchant_response", "position": "contests"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = step(2, json!({"step": "decide", "outcome": "lost"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let list = history().await;
+    let reversal = entry(&list, "reversal").expect("the reversal in the history");
+    assert_eq!(reversal["amount"], body["amount"]);
+    assert!(
+        entry(&list, "credit").is_some(),
+        "the credit stays, reversed"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn rewards_transfers_are_idempotent_and_need_step_up() {
     let (app, _clock) = app_at(FRIDAY_EVENING).await;

@@ -19,6 +19,7 @@ pub fn tour(app: &TestApp) -> Tour {
     )
 }
 
+mod charge_not_recognised;
 mod lost_card_abroad;
 mod scam_call;
 mod tour;

@@ -529,6 +529,55 @@ impl Dispute {
         }
     }
 
+    /// What a step of the dispute posts to the card's account, as the issuer books it: giving
+    /// the provisional credit posts a credit (the disputed amount, negative) and a lost dispute
+    /// that is not fraud reverses that credit with a debit; a won or fraud dispute keeps the
+    /// credit. `self` is the dispute before the step, `next` after it, `disputed` the
+    /// transaction it is about. Each entry's reference is derived from the dispute, so an
+    /// entry cannot be posted twice.
+    pub fn account_entry(
+        &self,
+        next: &Dispute,
+        disputed: &Transaction,
+        now: Timestamp,
+    ) -> Option<Transaction> {
+        let credited = |s: &DisputeState| {
+            matches!(
+                s,
+                DisputeState::ProvisionallyCredited { .. } | DisputeState::MerchantResponded { .. }
+            )
+        };
+        let (suffix, minor, merchant) = match next.state {
+            DisputeState::ProvisionallyCredited { .. } if !credited(&self.state) => (
+                "credit",
+                -next.amount.minor,
+                format!("Provisional credit: dispute of {}", disputed.merchant),
+            ),
+            DisputeState::Decided {
+                outcome: Outcome::Lost,
+                ..
+            } if credited(&self.state) && !next.fraud => (
+                "reversal",
+                next.amount.minor,
+                format!(
+                    "Provisional credit reversed: dispute of {}",
+                    disputed.merchant
+                ),
+            ),
+            _ => return None,
+        };
+        Some(Transaction {
+            reference: TransactionRef(format!("dispute-{}-{suffix}", next.id)),
+            card_id: next.card_id,
+            at: now,
+            amount: Money::new(minor, next.amount.currency),
+            merchant,
+            merchant_country: disputed.merchant_country,
+            card_present: false,
+            status: crate::transactions::TransactionStatus::Posted,
+        })
+    }
+
     /// Steps whose deadline has passed without being done, for escalation.
     pub fn overdue(&self, now: Timestamp) -> Vec<DeadlineKind> {
         let mut late = Vec::new();
@@ -644,6 +693,56 @@ mod tests {
             [Event::DisputeChanged { liability: Liability::Decided { amount }, .. }] if amount.minor == 0
         ));
         assert!(marked.mark_fraud(now).is_err());
+    }
+
+    #[test]
+    fn the_provisional_credit_is_posted_and_reversed_only_when_a_non_fraud_dispute_is_lost() {
+        let disputed = tx("t9", "2026-03-01T10:00:00Z", 80, "Example Shop");
+        let now = ts("2026-03-05T10:00:00Z");
+        let d = filed(DisputeReason::NotReceived);
+        let (credited, _) = d.credit_provisionally(now).unwrap();
+        let credit = d
+            .account_entry(&credited, &disputed, now)
+            .expect("a credit");
+        assert_eq!(credit.amount, usd(-80));
+        assert_eq!(credit.card_id, d.card_id);
+        assert_eq!(credit.at, now);
+        assert_eq!(
+            credit.status,
+            crate::transactions::TransactionStatus::Posted
+        );
+        assert_eq!(credit.reference.0, format!("dispute-{}-credit", d.id));
+        assert!(
+            credit.merchant.contains("Example Shop"),
+            "{}",
+            credit.merchant
+        );
+
+        let (responded, _) = credited
+            .record_merchant_response(MerchantPosition::Contests, now)
+            .unwrap();
+        assert_eq!(credited.account_entry(&responded, &disputed, now), None);
+        let (lost, _) = responded.decide(Outcome::Lost, now).unwrap();
+        let reversal = responded
+            .account_entry(&lost, &disputed, now)
+            .expect("a debit");
+        assert_eq!(reversal.amount, usd(80));
+        assert_eq!(reversal.reference.0, format!("dispute-{}-reversal", d.id));
+        let (won, _) = responded.decide(Outcome::Won, now).unwrap();
+        assert_eq!(responded.account_entry(&won, &disputed, now), None);
+
+        // Fraud: the credit stays whatever the merchant says.
+        let fraud = filed(DisputeReason::Unauthorized);
+        let (credited, _) = fraud.credit_provisionally(now).unwrap();
+        assert!(fraud.account_entry(&credited, &disputed, now).is_some());
+        let (responded, _) = credited
+            .record_merchant_response(MerchantPosition::Contests, now)
+            .unwrap();
+        let (lost, _) = responded.decide(Outcome::Lost, now).unwrap();
+        assert_eq!(responded.account_entry(&lost, &disputed, now), None);
+        // Marking fraud posts nothing.
+        let (marked, _) = d.mark_fraud(now).unwrap();
+        assert_eq!(d.account_entry(&marked, &disputed, now), None);
     }
 
     #[test]

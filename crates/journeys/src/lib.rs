@@ -8,6 +8,8 @@
 //! cardholder's own card number and security code (the demo fixtures), and the server's
 //! telephony token (from the data directory, as the carrier would be configured with it).
 
+pub mod charge_not_recognised;
+pub mod chat;
 pub mod everyday_self_service;
 pub mod formal_complaint;
 pub mod lost_card_abroad;
@@ -141,6 +143,11 @@ pub fn all() -> Vec<Journey> {
             number: 1,
             title: "Lost card abroad",
             run: |t| Box::pin(async { lost_card_abroad::run(t).await.map(drop) }),
+        },
+        Journey {
+            number: 2,
+            title: "A charge I don't recognise",
+            run: |t| Box::pin(async { charge_not_recognised::run(t).await.map(drop) }),
         },
         Journey {
             number: 3,

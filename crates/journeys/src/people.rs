@@ -19,6 +19,8 @@ pub fn fresh(prefix: &str) -> String {
 /// Someone signed in: a staff member (console and API) or a cardholder (portal).
 pub struct Person {
     pub http: reqwest::Client,
+    /// The client's cookies (the session), to send on a WebSocket handshake as a browser does.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub csrf: String,
     /// Their user id (staff) or cardholder id.
     pub id: String,
@@ -46,19 +48,18 @@ impl Person {
         path: &str,
         email: &str,
     ) -> impl Future<Output = anyhow::Result<Person>> + use<> {
-        let http = t.browser();
         let url = t.url(path);
         let base = t.target.url.clone();
         let email = email.to_owned();
-        async move { Self::signed_in(http?, &url, base, email).await }
+        async move { Self::signed_in(&url, base, email).await }
     }
 
-    async fn signed_in(
-        http: reqwest::Client,
-        url: &str,
-        base: String,
-        email: String,
-    ) -> anyhow::Result<Person> {
+    async fn signed_in(url: &str, base: String, email: String) -> anyhow::Result<Person> {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .context("building an HTTP client")?;
         let credentials = json!({"email": email, "password": server::demo::DEMO_PASSWORD});
         // Sign-ins are rate-limited per address: a tour of every journey from one machine
         // waits for the limit to let the next one through, as a person would.
@@ -84,6 +85,7 @@ impl Person {
             id: field("id")?,
             email,
             http,
+            jar,
             base,
         })
     }
@@ -219,6 +221,17 @@ impl Person {
             .map(str::to_owned)
             .with_context(|| format!("no token in {created}"))
     }
+}
+
+/// The hubs open at the time of `figures` (`GET /api/v1/routing/figures`), in its order.
+pub fn open_hubs(figures: &Value) -> Vec<String> {
+    figures["hubs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h["open"] == true)
+        .filter_map(|h| h["hub"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The offers on a console.

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::Tour;
 use crate::lost_card_abroad::traveller;
-use crate::people::{Person, demo_card, demo_cardholder, offers};
+use crate::people::{Person, demo_card, demo_cardholder, offers, open_hubs};
 use crate::phone::Phone;
 
 /// The premium answer target the journey holds routing to (seconds).
@@ -41,13 +41,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     let agents = supervisor.get("/api/v1/routing/agents").await?;
     let agents = agents.as_array().context("the agents list")?;
     let figures = supervisor.get("/api/v1/routing/figures").await?;
-    let open: Vec<&str> = figures["hubs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|h| h["open"] == true)
-        .filter_map(|h| h["hub"].as_str())
-        .collect();
+    let open = open_hubs(&figures);
     t.expect("Some hub is open", !open.is_empty(), open.join(", "))?;
     let taking_calls: Vec<&str> = agents
         .iter()
@@ -65,7 +59,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     )?;
     // English has no preferred hub: its calls go to the first open hub (in the policy's
     // order, which the figures keep), so the manager must work there.
-    let home = open[0];
+    let home = open[0].as_str();
     let hub_of = |email: &str| {
         agents
             .iter()

@@ -5,7 +5,7 @@
 //! journey signs on; it signs them off again afterwards.
 
 use crate::Tour;
-use crate::people::{Person, demo_card, demo_cardholder, offers};
+use crate::people::{Person, demo_card, demo_cardholder, offers, open_hubs};
 use crate::phone::{Phone, enqueued, spoken};
 use anyhow::Context;
 
@@ -32,13 +32,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         .parse()
         .context("the figures' time")?;
     let new_york = at.in_tz("America/New_York")?;
-    let open_hubs: Vec<String> = figures["hubs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|h| h["open"] == true)
-        .filter_map(|h| h["hub"].as_str().map(str::to_owned))
-        .collect();
+    let open_hubs = open_hubs(&figures);
     t.step(
         "The time in New York, and the hubs open now",
         format!(

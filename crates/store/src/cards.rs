@@ -158,11 +158,13 @@ pub trait CardStore: Send + Sync {
         effects: Effects,
     ) -> StoreResult<()>;
     /// Writes the dispute's new value; `new_contents` are the content of documents appended at
-    /// the end of `dispute.documents` since the stored value.
+    /// the end of `dispute.documents` since the stored value, `entries` what the step posts to
+    /// the card's account (a provisional credit or its reversal), in the same transaction.
     async fn update_dispute(
         &self,
         dispute: &Dispute,
         new_contents: &[Vec<u8>],
+        entries: &[Transaction],
         effects: Effects,
     ) -> StoreResult<()>;
     async fn dispute(&self, id: DisputeId) -> StoreResult<Option<Dispute>>;

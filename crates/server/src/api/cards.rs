@@ -1466,6 +1466,20 @@ pub async fn dispute_step(
                 DisputeStep::MarkFraud => dispute.mark_fraud(now),
             }
             .map_err(|e| dispute_error(&e))?;
+            let disputed = state
+                .store
+                .transaction(&dispute.transaction.0)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::internal(&std::io::Error::other(format!(
+                        "dispute {id}'s transaction {} is not stored",
+                        dispute.transaction
+                    )))
+                })?;
+            let entries: Vec<Transaction> = dispute
+                .account_entry(&next, &disputed, now)
+                .into_iter()
+                .collect();
             let row = audit(
                 &ctx,
                 &who,
@@ -1479,6 +1493,7 @@ pub async fn dispute_step(
                 .update_dispute(
                     &next,
                     &[],
+                    &entries,
                     Effects {
                         events: svc::events(&events),
                         audit: vec![row],

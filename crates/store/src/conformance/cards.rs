@@ -493,15 +493,43 @@ pub(super) async fn cards_store(store: &dyn Store, clock: &FakeClock) {
     let photo = check_document("photo.png", &png, &policy).expect("png");
     let (with_photo, _) = dispute.add_document(photo, &policy, now).expect("add");
     let (credited, _) = with_photo.credit_provisionally(now).expect("credit");
+    let credit = with_photo
+        .account_entry(&credited, &txs[2], now)
+        .expect("a credit entry");
     store
-        .update_dispute(&credited, std::slice::from_ref(&png), Effects::none())
+        .update_dispute(
+            &credited,
+            std::slice::from_ref(&png),
+            std::slice::from_ref(&credit),
+            Effects::none(),
+        )
         .await
         .expect("update dispute");
+    assert_eq!(
+        store
+            .transaction(&credit.reference.0)
+            .await
+            .expect("credit"),
+        Some(credit.clone()),
+        "the provisional credit is on the card's account"
+    );
+    assert!(
+        store
+            .update_dispute(
+                &credited,
+                &[],
+                std::slice::from_ref(&credit),
+                Effects::none()
+            )
+            .await
+            .is_err(),
+        "an entry is posted once"
+    );
     let (responded, _) = credited
         .record_merchant_response(MerchantPosition::Accepts, now)
         .expect("respond");
     store
-        .update_dispute(&responded, &[], Effects::none())
+        .update_dispute(&responded, &[], &[], Effects::none())
         .await
         .expect("update dispute");
     assert_eq!(

@@ -394,30 +394,7 @@ impl CardStore for SqlStore {
 
     async fn insert_transactions(&self, txs: &[Transaction], effects: Effects) -> StoreResult<()> {
         let mut db = self.writer.begin().await?;
-        for t in txs {
-            sqlx::query(
-                "INSERT INTO card_transactions (reference, card_id, at, amount_minor, currency, \
-                     merchant, merchant_country, card_present, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(t.reference.0.clone())
-            .bind(t.card_id.to_string())
-            .bind(t.at.as_millisecond())
-            .bind(t.amount.minor)
-            .bind(t.amount.currency.code().to_owned())
-            .bind(t.merchant.clone())
-            .bind(t.merchant_country.code().to_owned())
-            .bind(i64::from(t.card_present))
-            .bind(status_name(t.status)?)
-            .execute(&mut *db)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                    StoreError::not_found(format!("card {}", t.card_id))
-                }
-                _ => StoreError::unique_as_conflict(e, format!("transaction {}", t.reference)),
-            })?;
-        }
+        insert_transaction_rows(&mut db, txs).await?;
         self.write_effects(&mut db, effects).await?;
         db.commit().await?;
         Ok(())
@@ -496,6 +473,7 @@ impl CardStore for SqlStore {
         &self,
         dispute: &Dispute,
         new_contents: &[Vec<u8>],
+        entries: &[Transaction],
         effects: Effects,
     ) -> StoreResult<()> {
         let now = self.now();
@@ -520,6 +498,7 @@ impl CardStore for SqlStore {
                 .int("n")?;
         let stored = usize::try_from(stored).map_err(|e| corrupt("n", e))?;
         insert_documents(&mut tx, dispute, stored, new_contents, now).await?;
+        insert_transaction_rows(&mut tx, entries).await?;
         self.write_effects(&mut tx, effects).await?;
         tx.commit().await?;
         Ok(())
@@ -807,4 +786,33 @@ impl SqlStore {
         tx.commit().await?;
         Ok(Ok(applied))
     }
+}
+
+/// Inserts transaction rows; a reference already stored is a `Conflict`.
+async fn insert_transaction_rows(db: &mut AnyConnection, txs: &[Transaction]) -> StoreResult<()> {
+    for t in txs {
+        sqlx::query(
+            "INSERT INTO card_transactions (reference, card_id, at, amount_minor, currency, \
+                     merchant, merchant_country, card_present, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(t.reference.0.clone())
+        .bind(t.card_id.to_string())
+        .bind(t.at.as_millisecond())
+        .bind(t.amount.minor)
+        .bind(t.amount.currency.code().to_owned())
+        .bind(t.merchant.clone())
+        .bind(t.merchant_country.code().to_owned())
+        .bind(i64::from(t.card_present))
+        .bind(status_name(t.status)?)
+        .execute(&mut *db)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::not_found(format!("card {}", t.card_id))
+            }
+            _ => StoreError::unique_as_conflict(e, format!("transaction {}", t.reference)),
+        })?;
+    }
+    Ok(())
 }
