@@ -58,7 +58,8 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         },
     )?;
     // English has no preferred hub: its calls go to the first open hub (in the policy's
-    // order, which the figures keep), so the manager must work there.
+    // order, which the figures keep), and to the other open hubs after a wait. A manager at
+    // that first hub takes the first call at once; one at another open hub after the wait.
     let home = open[0].as_str();
     let hub_of = |email: &str| {
         agents
@@ -66,21 +67,33 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
             .find(|a| a["email"] == email)
             .and_then(|a| a["profile"]["hub"].as_str())
     };
-    let manager_at_home =
-        |i: usize| server::demo::demo_relationship_manager(i).filter(|m| hub_of(m) == Some(home));
-    let platinum = caller(&supervisor, domain::Tier::Platinum, |i| {
-        manager_at_home(i).is_some()
+    let manager_at = |i: usize, hubs: &[String]| {
+        server::demo::demo_relationship_manager(i)
+            .filter(|m| hub_of(m).is_some_and(|h| hubs.iter().any(|o| o == h)))
+    };
+    let platinum = match caller(&supervisor, domain::Tier::Platinum, |i| {
+        manager_at(i, &open[..1]).is_some()
     })
     .await
-    .with_context(|| format!("no Platinum demo cardholder's manager works at {home}"))?;
-    let manager_email = manager_at_home(platinum).context("the manager")?;
+    {
+        Ok(platinum) => platinum,
+        Err(_) => caller(&supervisor, domain::Tier::Platinum, |i| {
+            manager_at(i, &open).is_some()
+        })
+        .await
+        .with_context(|| {
+            format!("no Platinum demo cardholder's manager works at an open hub ({open:?})")
+        })?,
+    };
+    let manager_email = manager_at(platinum, &open).context("the manager")?;
+    let manager_hub = hub_of(manager_email).unwrap_or(home);
     let first = caller(&supervisor, domain::Tier::Gold, |_| true).await?;
     let green = caller(&supervisor, domain::Tier::Green, |_| true).await?;
     let holder = demo_cardholder(platinum)?;
     t.step(
         "A Platinum cardholder and their relationship manager",
         format!(
-            "{} {} (Platinum), manager {manager_email} at the {home} hub",
+            "{} {} (Platinum), manager {manager_email} at the {manager_hub} hub",
             holder.given_name, holder.family_name
         ),
     );
@@ -97,8 +110,10 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     let mut first_call = Phone::of_cardholder(t, first)?;
     first_call.call_for_a_person(first, "1", "9").await?;
     let context = format!("ivr:{}", first_call.sid);
+    // Other hubs answer after `other_hubs_after_secs` (30 s by default).
+    let patience = if manager_hub == home { 10 } else { 45 };
     let offer = manager
-        .offer_of(&context, 10)
+        .offer_of(&context, patience)
         .await?
         .context("the first call was never offered to the manager")?;
     let first_contact = id_of(&offer)?;
@@ -200,11 +215,11 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
     // Then the Green caller; then the manager signs off as they were.
     manager.contact(&platinum_contact, "complete").await?;
     platinum_call.hang_up().await?;
-    let console = manager.ready().await?;
+    manager.ready().await?;
     let green_context = format!("ivr:{}", green_call.sid);
-    let offer = offers(&console)
-        .find(|o| o["context_id"] == green_context.as_str())
-        .cloned()
+    let offer = manager
+        .offer_of(&green_context, patience)
+        .await?
         .context("the Green caller was not offered next")?;
     let green_contact = id_of(&offer)?;
     manager.contact(&green_contact, "accept").await?;

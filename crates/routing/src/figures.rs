@@ -91,6 +91,8 @@ pub struct FiguresSnapshot {
     pub total: Figures,
     /// Queues with traffic or staff, in department then language order.
     pub queues: Vec<QueueFigures>,
+    /// Every hub, in the policy's preference order: a language without preferred hubs is
+    /// answered first by the first open one.
     pub hubs: Vec<HubFigures>,
     pub tiers: Vec<TierFigures>,
     pub kinds: Vec<KindFigures>,

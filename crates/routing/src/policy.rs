@@ -418,6 +418,14 @@ impl Rules {
         self.language_after
     }
 
+    /// Where `hub` comes in the policy's preference order (hubs it does not name come last).
+    pub fn hub_rank(&self, hub: Hub) -> usize {
+        self.hours
+            .iter()
+            .position(|h| h.hub == hub)
+            .unwrap_or(self.hours.len())
+    }
+
     pub fn open_hubs(&self, at: Timestamp) -> impl Iterator<Item = Hub> + '_ {
         self.hours
             .iter()

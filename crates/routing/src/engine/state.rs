@@ -253,20 +253,22 @@ impl Engine {
                 });
             }
         }
+        let mut hubs: Vec<HubFigures> = presence_by_hub
+            .into_iter()
+            .map(|(hub, agents)| HubFigures {
+                hub,
+                open: open.contains(&hub),
+                agents,
+                figures: self.book.figures(Slice::Hub { hub }, now),
+            })
+            .collect();
+        hubs.sort_by_key(|h| self.rules.hub_rank(h.hub));
         FiguresSnapshot {
             at: now,
             since: self.book.since(),
             total: self.book.figures(Slice::Total, now),
             queues,
-            hubs: presence_by_hub
-                .into_iter()
-                .map(|(hub, agents)| HubFigures {
-                    hub,
-                    open: open.contains(&hub),
-                    agents,
-                    figures: self.book.figures(Slice::Hub { hub }, now),
-                })
-                .collect(),
+            hubs,
             tiers: Tier::ALL
                 .iter()
                 .filter(|t| self.book.has_activity(Slice::Tier { tier: **t }))
