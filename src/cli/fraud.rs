@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -230,22 +230,6 @@ fn evaluate(
     Ok(())
 }
 
-/// This thread's CPU time (user + system) from /proc: the machine may be shared, so wall time
-/// alone would understate the engine.
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of stat; the first after the name is field 3.
-    let field = |n: usize| {
-        fields
-            .get(n - 3)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((field(14) + field(15)) * 10)
-}
-
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     eprintln!(
         "bench fraud: {} cards, {} decisions timed by wall time…",
@@ -256,8 +240,12 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         start.elapsed()
     })?;
     eprintln!("bench fraud: the same run timed by this thread's CPU time…");
-    let cpu =
-        fraud::bench::decisions_per_second(args.cards, args.decisions, args.seed, thread_cpu)?;
+    let cpu = fraud::bench::decisions_per_second(
+        args.cards,
+        args.decisions,
+        args.seed,
+        fraud::bench::thread_cpu,
+    )?;
     eprintln!("bench fraud: profile memory…");
     let memory = fraud::bench::bytes_per_card(args.cards, args.seed)?;
     if args.json {

@@ -3,21 +3,12 @@
 //! the receipt, the provisional credit on the card's account, a fraud case with the chat, and
 //! the agent offline as found.
 
-use std::sync::Arc;
-
-use domain::FakeClock;
-use server::testkit::{Options, TestApp};
 use sha2::{Digest, Sha256};
 
 #[tokio::test]
 async fn charge_not_recognised() {
     // Monday 5 January 2026, 16:00 in New York.
-    let clock = Arc::new(FakeClock::new("2026-01-05T21:00:00Z".parse().unwrap()));
-    let app = TestApp::spawn_with(Options {
-        clock: clock.clone(),
-        ..Options::default()
-    })
-    .await;
+    let (app, clock) = crate::app_at("2026-01-05T21:00:00Z").await;
     let mut tour = crate::tour(&app);
     let outcome = journeys::charge_not_recognised::run(&mut tour)
         .await

@@ -2,20 +2,11 @@
 //! by phone, a rewards transfer after step-up, an address change whose notice goes to the old
 //! contact, and an appointment, each checked in the store.
 
-use std::sync::Arc;
-
-use domain::FakeClock;
 use journeys::everyday_self_service;
-use server::testkit::{Options, TestApp};
 
 #[tokio::test]
 async fn a_cardholder_activates_transfers_moves_and_books_by_themselves() {
-    let clock = Arc::new(FakeClock::new("2026-03-03T14:00:00Z".parse().unwrap()));
-    let app = TestApp::spawn_with(Options {
-        clock: clock.clone(),
-        ..Options::default()
-    })
-    .await;
+    let (app, _) = crate::app_at("2026-03-03T14:00:00Z").await;
     let mut tour = crate::tour(&app);
     let outcome = everyday_self_service::run(&mut tour)
         .await

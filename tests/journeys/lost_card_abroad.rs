@@ -2,24 +2,12 @@
 //! card stolen with global delivery to a hotel, and the store has the blocked card, the order,
 //! the case, the SMS and the declined authorization.
 
-use std::sync::Arc;
-
-use domain::FakeClock;
-use server::testkit::{Options, TestApp};
-
 /// Monday 5 January 2026, 22:00 in Tokyo: Japan's lost-card line (09:00–21:00) is closed.
-fn tokyo_night() -> Arc<FakeClock> {
-    Arc::new(FakeClock::new("2026-01-05T13:00:00Z".parse().unwrap()))
-}
+const TOKYO_NIGHT: &str = "2026-01-05T13:00:00Z";
 
 #[tokio::test]
 async fn lost_card_abroad() {
-    let clock = tokyo_night();
-    let app = TestApp::spawn_with(Options {
-        clock: clock.clone(),
-        ..Options::default()
-    })
-    .await;
+    let (app, clock) = crate::app_at(TOKYO_NIGHT).await;
     let mut tour = crate::tour(&app);
     let outcome = journeys::lost_card_abroad::run(&mut tour)
         .await

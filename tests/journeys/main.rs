@@ -5,8 +5,22 @@
 // Test helpers may panic on what the test did not expect.
 #![allow(clippy::unwrap_used)]
 
+use std::sync::Arc;
+
+use domain::FakeClock;
 use journeys::{Target, Tour};
-use server::testkit::TestApp;
+use server::testkit::{Options, TestApp};
+
+/// The demo on a fresh server whose clock stands at `at` (RFC 3339), and that clock.
+pub async fn app_at(at: &str) -> (TestApp, Arc<FakeClock>) {
+    let clock = Arc::new(FakeClock::new(at.parse().unwrap()));
+    let app = TestApp::spawn_with(Options {
+        clock: clock.clone(),
+        ..Options::default()
+    })
+    .await;
+    (app, clock)
+}
 
 /// A tour against `app` that keeps its steps quiet (a failure names the step).
 pub fn tour(app: &TestApp) -> Tour {

@@ -1,21 +1,12 @@
 //! Journey 5 on a fake clock: Monday 16:00 in New York, when New York is the open hub for
 //! English. Also run on PostgreSQL (see the module docs of `main.rs`).
 
-use std::sync::Arc;
-
-use domain::FakeClock;
 use journeys::platinum_priority::{self, PREMIUM_TARGET_SECS};
 use serde_json::Value;
-use server::testkit::{Options, TestApp};
 
 #[tokio::test]
 async fn platinum_is_answered_first_by_the_relationship_manager_within_the_target() {
-    let clock = Arc::new(FakeClock::new("2026-01-05T21:00:00Z".parse().unwrap()));
-    let app = TestApp::spawn_with(Options {
-        clock: clock.clone(),
-        ..Options::default()
-    })
-    .await;
+    let (app, _) = crate::app_at("2026-01-05T21:00:00Z").await;
     let mut tour = crate::tour(&app);
     let outcome = platinum_priority::run(&mut tour)
         .await

@@ -1,11 +1,8 @@
 //! Journey 6 at 3 a.m. in New York (Tuesday 6 January 2026, 08:00 UTC): New York's hub is
 //! closed; London's has opened, and a Spanish speaker there answers.
 
-use std::sync::Arc;
-
-use domain::{FakeClock, Lang};
+use domain::Lang;
 use journeys::spanish_at_night;
-use server::testkit::{Options, TestApp};
 
 #[tokio::test]
 async fn a_spanish_caller_at_3am_new_york_time_reaches_a_spanish_speaker_at_an_open_hub() {
@@ -15,11 +12,7 @@ async fn a_spanish_caller_at_3am_new_york_time_reaches_a_spanish_speaker_at_an_o
         3,
         "3 a.m. in New York"
     );
-    let app = TestApp::spawn_with(Options {
-        clock: Arc::new(FakeClock::new(at)),
-        ..Options::default()
-    })
-    .await;
+    let (app, _) = crate::app_at(&at.to_string()).await;
     let mut tour = crate::tour(&app);
     let outcome = spanish_at_night::run(&mut tour)
         .await

@@ -3,23 +3,7 @@
 //!
 //! cargo run --release -p fraud --example bench_fraud -- [CARDS] [DECISIONS]
 
-use std::time::{Duration, Instant};
-
-/// This thread's CPU time (user + system) from /proc, in clock ticks of 10 ms.
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of stat; the first after the name is field 3.
-    let field = |n: usize| {
-        fields
-            .get(n - 3)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let ticks = field(14) + field(15);
-    Duration::from_millis(ticks * 10)
-}
+use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -27,7 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let decisions: u64 = args.next().map_or(Ok(5_000_000), |a| a.parse())?;
     let start = Instant::now();
     let wall = fraud::bench::decisions_per_second(cards, decisions, 7, || start.elapsed())?;
-    let cpu = fraud::bench::decisions_per_second(cards, decisions, 7, thread_cpu)?;
+    let cpu = fraud::bench::decisions_per_second(cards, decisions, 7, fraud::bench::thread_cpu)?;
     for (what, t) in [("wall time", &wall), ("thread CPU time", &cpu)] {
         println!(
             "{what}: {} decisions over {} cards in {:.2} s = {:.0} decisions/s on one core (model: {}; {} challenged, {} declined)",
