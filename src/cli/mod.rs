@@ -139,6 +139,7 @@ fn toml_of(settings: &Settings) -> anyhow::Result<String> {
     for secret in [
         &mut shown.notifications.smtp.password,
         &mut shown.notifications.webhook.secret,
+        &mut shown.notifications.voice_webhook.secret,
     ] {
         if !secret.is_empty() {
             "***".clone_into(secret);

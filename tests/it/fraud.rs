@@ -85,7 +85,12 @@ pub(crate) async fn holder_with_card(app: &TestApp, nth: usize, pan: &str) -> Ho
     }
 }
 
-fn purchase(card: &str, city: (&str, &str, f64, f64), minutes_ago: i64, amount: &str) -> Value {
+pub(crate) fn purchase(
+    card: &str,
+    city: (&str, &str, f64, f64),
+    minutes_ago: i64,
+    amount: &str,
+) -> Value {
     let (name, country, lat, lon) = city;
     let at =
         domain::Clock::now(&domain::SystemClock) - jiff::SignedDuration::from_mins(minutes_ago);
@@ -101,9 +106,9 @@ fn purchase(card: &str, city: (&str, &str, f64, f64), minutes_ago: i64, amount: 
 }
 
 const TOKYO: (&str, &str, f64, f64) = ("Tokyo", "JP", 35.68, 139.69);
-const SAO_PAULO: (&str, &str, f64, f64) = ("Sao Paulo", "BR", -23.55, -46.63);
+pub(crate) const SAO_PAULO: (&str, &str, f64, f64) = ("Sao Paulo", "BR", -23.55, -46.63);
 
-async fn authorize(app: &TestApp, token: &str, body: &Value) -> Value {
+pub(crate) async fn authorize(app: &TestApp, token: &str, body: &Value) -> Value {
     let response = app
         .client()
         .post(format!("{}/api/v1/authorizations", app.url))

@@ -28,20 +28,20 @@ async fn spawn() -> TestApp {
 }
 
 /// The telephony provider, as the server sees it: signed form posts.
-struct Provider<'a> {
+pub(crate) struct Provider<'a> {
     app: &'a TestApp,
-    signer: RequestSigner,
+    pub(crate) signer: RequestSigner,
     /// The caller id sent with every request.
     from: String,
 }
 
-struct Answer {
-    status: StatusCode,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) body: String,
 }
 
 impl Provider<'_> {
-    fn new(app: &TestApp) -> Provider<'_> {
+    pub(crate) fn new(app: &TestApp) -> Provider<'_> {
         let token = app.state.secrets.twiml_auth_token.clone();
         Provider {
             app,
@@ -50,7 +50,7 @@ impl Provider<'_> {
         }
     }
 
-    fn params(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub(crate) fn params(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut params = vec![
             ("CallSid".to_owned(), sid.to_owned()),
             ("From".to_owned(), CALLER.to_owned()),
@@ -65,7 +65,7 @@ impl Provider<'_> {
         params
     }
 
-    async fn post_raw(
+    pub(crate) async fn post_raw(
         &self,
         path: &str,
         params: &[(String, String)],
@@ -84,7 +84,7 @@ impl Provider<'_> {
         }
     }
 
-    async fn post(&self, path: &str, params: Vec<(String, String)>) -> Answer {
+    pub(crate) async fn post(&self, path: &str, params: Vec<(String, String)>) -> Answer {
         let url = format!("{}{path}", self.app.url);
         let signature = self.signer.sign(&url, &params);
         self.post_raw(path, &params, Some(signature)).await

@@ -23,5 +23,6 @@ mod operations;
 mod pages;
 mod routing;
 mod sip;
+mod voice;
 
 pub use server::testkit::eventually;

@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::fraud::{challenged, holder_with_card};
 
-const SECRET: &str = "webhook-secret-for-tests";
+pub(crate) const SECRET: &str = "webhook-secret-for-tests";
 
 /// A minimal SMTP server: accepts any mail and keeps each message's DATA.
 async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
@@ -67,19 +67,19 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
 }
 
 #[derive(Default)]
-struct Hook {
+pub(crate) struct Hook {
     /// Answer 503 to this many requests first.
     fail_first: Mutex<usize>,
     /// Well-signed requests answered 200.
-    accepted: Mutex<Vec<Value>>,
+    pub(crate) accepted: Mutex<Vec<Value>>,
     /// Requests whose signature did not verify, or that were refused on purpose.
     refused: Mutex<usize>,
-    bad_signatures: Mutex<usize>,
-    idempotency_keys: Mutex<Vec<String>>,
+    pub(crate) bad_signatures: Mutex<usize>,
+    pub(crate) idempotency_keys: Mutex<Vec<String>>,
 }
 
 /// A webhook receiver that checks every signature.
-async fn webhook(fail_first: usize) -> (String, Arc<Hook>) {
+pub(crate) async fn webhook(fail_first: usize) -> (String, Arc<Hook>) {
     let hook = Arc::new(Hook {
         fail_first: Mutex::new(fail_first),
         ..Hook::default()
@@ -153,7 +153,7 @@ async fn app_with_providers(hook_url: &str, smtp_port: u16) -> TestApp {
     .await
 }
 
-fn channel_count(hook: &Hook, channel: &str, template: &str) -> usize {
+pub(crate) fn channel_count(hook: &Hook, channel: &str, template: &str) -> usize {
     hook.accepted
         .lock()
         .unwrap()

@@ -324,6 +324,8 @@ pub enum Question {
     Destination,
     Address,
     NewPin,
+    /// The fraud challenge call's "was this you?" (1 or yes, 2 or no).
+    Challenge,
 }
 
 /// The hand-off to a person: where to queue and what the agent should see.

@@ -189,6 +189,22 @@ impl Catalogs {
         ];
         self.text(lang, "date", &args)
     }
+
+    /// A time of day in words through the catalog's `time` message (variables `hour` 0–23,
+    /// `hour12` 1–12, `minute` as two digits, `pm` "yes" or "no").
+    pub(crate) fn time(&self, lang: Lang, time: jiff::civil::Time) -> String {
+        let hour = i64::from(time.hour());
+        let args = vec![
+            ("hour", Arg::Number(hour)),
+            ("hour12", Arg::Number((hour + 11) % 12 + 1)),
+            ("minute", Arg::Text(format!("{:02}", time.minute()))),
+            (
+                "pm",
+                Arg::Text(if hour >= 12 { "yes" } else { "no" }.to_owned()),
+            ),
+        ];
+        self.text(lang, "time", &args)
+    }
 }
 
 fn number(value: u64) -> Arg {

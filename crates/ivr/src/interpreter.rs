@@ -163,8 +163,75 @@ impl Flow {
     }
 }
 
+/// Speaking and listening, for the interpreter and the fraud challenge call alike.
+impl Flow {
+    /// How prompts in `lang` are spoken.
+    pub(crate) fn locale(&self, lang: Lang) -> Locale {
+        self.model
+            .locales
+            .get(&lang)
+            .cloned()
+            .unwrap_or_else(|| Locale::default_for(lang))
+    }
+
+    /// Catalog message `message` in `lang` as a spoken segment; `None` when the catalog lacks it.
+    pub(crate) fn prompt(&self, lang: Lang, message: &str, args: &Args) -> Option<Segment> {
+        let rendered = self.catalogs.render(lang, message, args)?;
+        let locale = self.locale(lang);
+        Some(Segment::Say(Prompt {
+            message: message.to_owned(),
+            text: rendered.text,
+            lang,
+            locale: locale.tag,
+            voice: locale.voice,
+            clip: rendered.clip,
+        }))
+    }
+
+    pub(crate) fn keyword_list(&self, lang: Lang, message: &str) -> Vec<String> {
+        keywords(&self.catalogs.text(lang, message, &Vec::new()))
+    }
+
+    /// Keywords as written, for the recogniser's hints.
+    pub(crate) fn add_hints(&self, hints: &mut Vec<String>, lang: Lang, message: &str) {
+        let list = self.catalogs.text(lang, message, &Vec::new());
+        for hint in list.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+            if !hints.iter().any(|h| h == hint) {
+                hints.push(hint.to_owned());
+            }
+        }
+    }
+
+    /// Which of `choices` (key, keyword message) the caller picked: by its key, or by the
+    /// choice whose keywords the speech matches best.
+    pub(crate) fn pick(
+        &self,
+        lang: Lang,
+        choices: &[(char, &str)],
+        answer: &Answer<'_>,
+    ) -> Option<usize> {
+        match answer {
+            Answer::Keys(keys) => {
+                let key = single_key(keys)?;
+                choices.iter().position(|(digit, _)| *digit == key)
+            }
+            Answer::Speech { normalized, .. } => {
+                let mut best: Option<(usize, usize)> = None;
+                for (i, (_, keywords)) in choices.iter().enumerate() {
+                    if let Some(length) = score(normalized, &self.keyword_list(lang, keywords))
+                        && best.is_none_or(|(longest, _)| length > longest)
+                    {
+                        best = Some((length, i));
+                    }
+                }
+                best.map(|(_, i)| i)
+            }
+        }
+    }
+}
+
 /// What the caller answered.
-enum Answer<'t> {
+pub(crate) enum Answer<'t> {
     Keys(&'t str),
     Speech { raw: &'t str, normalized: String },
 }
@@ -200,28 +267,13 @@ impl<'f, 's> Run<'f, 's> {
     }
 
     fn locale(&self, lang: Lang) -> Locale {
-        self.model()
-            .locales
-            .get(&lang)
-            .cloned()
-            .unwrap_or_else(|| Locale::default_for(lang))
+        self.flow.locale(lang)
     }
 
     // ---- Speaking ----
 
     fn speak(&mut self, lang: Lang, message: &str, args: &Args) {
-        let Some(rendered) = self.flow.catalogs.render(lang, message, args) else {
-            return;
-        };
-        let locale = self.locale(lang);
-        self.say.push(Segment::Say(Prompt {
-            message: message.to_owned(),
-            text: rendered.text,
-            lang,
-            locale: locale.tag,
-            voice: locale.voice,
-            clip: rendered.clip,
-        }));
+        self.say.extend(self.flow.prompt(lang, message, args));
     }
 
     /// Speaks in the call's language with the variables every prompt may use.
@@ -244,17 +296,11 @@ impl<'f, 's> Run<'f, 's> {
     }
 
     fn keyword_list(&self, lang: Lang, message: &str) -> Vec<String> {
-        keywords(&self.flow.catalogs.text(lang, message, &Vec::new()))
+        self.flow.keyword_list(lang, message)
     }
 
-    /// Keywords as written, for the recogniser's hints.
     fn add_hints(&self, hints: &mut Vec<String>, lang: Lang, message: &str) {
-        let list = self.flow.catalogs.text(lang, message, &Vec::new());
-        for hint in list.split(',').map(str::trim).filter(|h| !h.is_empty()) {
-            if !hints.iter().any(|h| h == hint) {
-                hints.push(hint.to_owned());
-            }
-        }
+        self.flow.add_hints(hints, lang, message);
     }
 
     // ---- Ending a step ----
@@ -877,24 +923,7 @@ impl<'f, 's> Run<'f, 's> {
     /// Which of a fixed question's choices the caller picked, by key or keyword.
     fn pick(&self, question: Question, answer: &Answer<'_>) -> Option<usize> {
         let (_, choices) = fixed_choices(question);
-        match answer {
-            Answer::Keys(keys) => {
-                let key = single_key(keys)?;
-                choices.iter().position(|(digit, _)| *digit == key)
-            }
-            Answer::Speech { normalized, .. } => {
-                let lang = self.lang();
-                let mut best: Option<(usize, usize)> = None;
-                for (i, (_, keywords)) in choices.iter().enumerate() {
-                    if let Some(length) = score(normalized, &self.keyword_list(lang, keywords))
-                        && best.is_none_or(|(longest, _)| length > longest)
-                    {
-                        best = Some((length, i));
-                    }
-                }
-                best.map(|(_, i)| i)
-            }
-        }
+        self.flow.pick(self.lang(), choices, answer)
     }
 
     fn choose(&mut self, id: &str, option: &'f MenuOption, by_speech: bool) -> Output {

@@ -6,11 +6,13 @@
 //! load the [`CallState`], call [`Flow::handle`] (or [`Flow::start`] for a new call), and while
 //! the output is [`Output::Perform`] carry out the effect and hand back [`Event::Done`]; then
 //! persist the state and answer the caller with the [`Reply`] ([`twiml::render`]).
+//! The fraud challenge call (`Flow::start_challenge`) speaks from the same catalogs.
 
 pub mod bench;
 mod call;
 mod card_number;
 mod catalog;
+mod challenge;
 pub mod demo;
 mod flow;
 mod hours;
@@ -29,6 +31,7 @@ pub use call::{
     Shipping, Then, VerificationLevel,
 };
 pub use catalog::{CatalogSource, Catalogs, catalog_language, spell};
+pub use challenge::{ChallengeAnswer, ChallengeCall, ChallengeOutput, HeldPayment, Recorded};
 pub use flow::NodeType;
 pub use interpreter::CallState;
 pub use load::{Flow, FlowSource, validate};

@@ -812,7 +812,7 @@ impl FraudMonitor {
                 format!("cardholder:{holder}"),
                 serde_json::json!({
                     "cardholder_id": holder,
-                    "channels": ["sms", "push", "email"],
+                    "channels": ["sms", "push", "email", "voice"],
                     "template": "fraud-challenge",
                     "args": {"alert_id": alert.id},
                     "reply": "YES or NO",
@@ -833,7 +833,8 @@ fn subject_of(alert: &FraudAlert) -> String {
     }
 }
 
-/// "Was this you?" through the notifications outbox.
+/// "Was this you?" through the notifications outbox (a phone call too, when a voice provider is
+/// configured).
 fn challenge_notification(
     holder: CardholderId,
     alert: &FraudAlert,
@@ -844,7 +845,7 @@ fn challenge_notification(
         format!("cardholder:{holder}"),
         serde_json::json!({
             "cardholder_id": holder,
-            "channels": ["sms", "push", "email"],
+            "channels": ["sms", "push", "email", "voice"],
             "template": "fraud-challenge",
             "args": {
                 "alert_id": alert.id,
@@ -859,7 +860,7 @@ fn challenge_notification(
 }
 
 /// The authorization a stored decision was about.
-fn authorization_of(record: &FraudDecisionRecord) -> Option<Authorization> {
+pub(crate) fn authorization_of(record: &FraudDecisionRecord) -> Option<Authorization> {
     let card: CardId = record.card_id.as_deref()?.parse().ok()?;
     let merchant: Merchant = serde_json::from_value(record.merchant.clone()).ok()?;
     let currency = domain::Currency::parse(&record.currency).ok()?;

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod fraud;
+pub mod fraud_call;
 pub mod fraud_followup;
 pub mod i18n;
 pub mod intent;

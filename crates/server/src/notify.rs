@@ -1,6 +1,9 @@
 //! The notifications sender (product §3): an outbox handler that turns the events a cardholder
 //! should hear about into SMS, push and email, through the provider configured per channel: the
-//! log (default), SMTP (lettre over rustls), or a signed HTTPS webhook (SMS and push).
+//! log (default), SMTP (lettre over rustls), or a signed HTTPS webhook (SMS and push). When a
+//! voice provider is configured, a fraud challenge is also a phone call: the carrier's
+//! outbound-call webhook is asked to call the cardholder and fetch the call's TwiML from us
+//! (`fraud_call`).
 //!
 //! Nothing is sent twice: each (event, channel, recipient) is recorded in the store before the
 //! provider is called and marked sent after, so when the dispatcher hands an event out again
@@ -37,8 +40,14 @@ pub struct NotificationSettings {
     pub email: Provider,
     pub sms: Provider,
     pub push: Provider,
+    /// The fraud challenge's phone call: "webhook" (the carrier's outbound-call webhook,
+    /// `voice_webhook`), "log" or "off" (the default: no calls).
+    pub voice: Provider,
     pub smtp: SmtpSettings,
     pub webhook: WebhookSettings,
+    /// The carrier's outbound-call webhook, signed like `webhook`; put its secret in
+    /// HELPLINE_NOTIFICATIONS__VOICE_WEBHOOK__SECRET.
+    pub voice_webhook: WebhookSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,8 +112,10 @@ impl Default for NotificationSettings {
             email: Provider::Log,
             sms: Provider::Log,
             push: Provider::Log,
+            voice: Provider::Off,
             smtp: SmtpSettings::default(),
             webhook: WebhookSettings::default(),
+            voice_webhook: WebhookSettings::default(),
         }
     }
 }
@@ -142,6 +153,8 @@ pub enum Channel {
     Sms,
     Push,
     Email,
+    /// A phone call (the fraud challenge's).
+    Voice,
 }
 
 impl Channel {
@@ -150,9 +163,13 @@ impl Channel {
             Channel::Sms => "sms",
             Channel::Push => "push",
             Channel::Email => "email",
+            Channel::Voice => "voice",
         }
     }
 }
+
+/// The template whose phone call the IVR can make: the fraud challenge ("was this you?").
+pub const CALL_TEMPLATE: &str = "fraud-challenge";
 
 /// What one outbox event asks to tell one cardholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -338,24 +355,44 @@ pub fn delivery_key(event_id: i64, channel: Channel) -> String {
 // ---------------------------------------------------------------------------------------------
 // Providers (I/O)
 
-/// The JSON a webhook receives for an SMS or push.
+/// The JSON a webhook receives for an SMS, a push or (the voice webhook) a call to place.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebhookMessage {
     pub id: String,
     pub channel: Channel,
-    /// E.164 phone number (SMS) or `cardholder:<id>` (push).
+    /// E.164 phone number (SMS, voice) or `cardholder:<id>` (push).
     pub to: String,
     pub cardholder_id: CardholderId,
     pub template: String,
     pub language: String,
     pub title: String,
     pub text: String,
+    /// Voice: where the carrier fetches the call's TwiML once the callee answers (POST).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twiml_url: Option<String>,
+    /// Voice: where the carrier posts the call's final status (POST).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_callback_url: Option<String>,
 }
 
 struct Webhook {
     client: reqwest::Client,
     url: String,
     secret: Vec<u8>,
+}
+
+impl Webhook {
+    fn new(settings: &WebhookSettings) -> anyhow::Result<Webhook> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_seconds.max(1)))
+            .build()
+            .context("notifications webhook client")?;
+        Ok(Webhook {
+            client,
+            url: settings.url.clone(),
+            secret: settings.secret.as_bytes().to_vec(),
+        })
+    }
 }
 
 type SmtpTransport = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
@@ -370,6 +407,7 @@ struct Smtp {
 pub struct Notifier {
     state: AppState,
     webhook: Option<Webhook>,
+    voice_webhook: Option<Webhook>,
     smtp: Option<Smtp>,
 }
 
@@ -386,25 +424,16 @@ fn loopback(url: &reqwest::Url) -> bool {
 /// Refuses settings that cannot work, naming the setting to fix.
 pub fn check(settings: &NotificationSettings) -> anyhow::Result<()> {
     let uses = |p: Provider| [settings.email, settings.sms, settings.push].contains(&p);
-    if settings.sms == Provider::Smtp || settings.push == Provider::Smtp {
+    if [settings.sms, settings.push, settings.voice].contains(&Provider::Smtp) {
         bail!(
-            "notifications: only email can go through smtp; set sms and push to webhook, log or off"
+            "notifications: only email can go through smtp; set sms, push and voice to webhook, log or off"
         );
     }
     if uses(Provider::Webhook) {
-        let w = &settings.webhook;
-        let url: reqwest::Url = w
-            .url
-            .parse()
-            .with_context(|| format!("notifications.webhook.url {:?}", w.url))?;
-        if url.scheme() != "https" && !(url.scheme() == "http" && loopback(&url)) {
-            bail!("notifications.webhook.url must be https:// (plain http only to this machine)");
-        }
-        if w.secret.len() < 16 {
-            bail!(
-                "notifications.webhook.secret must be at least 16 characters (set HELPLINE_NOTIFICATIONS__WEBHOOK__SECRET)"
-            );
-        }
+        check_webhook("webhook", &settings.webhook)?;
+    }
+    if settings.voice == Provider::Webhook {
+        check_webhook("voice_webhook", &settings.voice_webhook)?;
     }
     if uses(Provider::Smtp) {
         let s = &settings.smtp;
@@ -418,25 +447,48 @@ pub fn check(settings: &NotificationSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a webhook that is not HTTPS (but for this machine) or has a short secret.
+fn check_webhook(name: &str, w: &WebhookSettings) -> anyhow::Result<()> {
+    let url: reqwest::Url = w
+        .url
+        .parse()
+        .with_context(|| format!("notifications.{name}.url {:?}", w.url))?;
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback(&url)) {
+        bail!("notifications.{name}.url must be https:// (plain http only to this machine)");
+    }
+    if w.secret.len() < 16 {
+        bail!(
+            "notifications.{name}.secret must be at least 16 characters (set HELPLINE_NOTIFICATIONS__{}__SECRET)",
+            name.to_uppercase()
+        );
+    }
+    Ok(())
+}
+
 impl Notifier {
     pub fn new(state: AppState) -> anyhow::Result<Notifier> {
         let settings = &state.settings.notifications;
         check(settings)?;
         let uses = |p: Provider| [settings.email, settings.sms, settings.push].contains(&p);
         let webhook = if uses(Provider::Webhook) {
-            let w = &settings.webhook;
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(w.timeout_seconds.max(1)))
-                .build()
-                .context("notifications webhook client")?;
-            Some(Webhook {
-                client,
-                url: w.url.clone(),
-                secret: w.secret.as_bytes().to_vec(),
-            })
+            Some(Webhook::new(&settings.webhook)?)
         } else {
             None
         };
+        let voice_webhook = if settings.voice == Provider::Webhook {
+            Some(Webhook::new(&settings.voice_webhook)?)
+        } else {
+            None
+        };
+        if settings.voice != Provider::Off {
+            let missing = state.telephony.default_flow().missing_challenge_messages();
+            if !missing.is_empty() {
+                bail!(
+                    "notifications.voice is on, but the IVR flow cannot speak the fraud challenge call; its catalogs lack: {}",
+                    missing.join(", ")
+                );
+            }
+        }
         let smtp = if uses(Provider::Smtp) {
             let s = &settings.smtp;
             let builder = match s.tls {
@@ -464,6 +516,7 @@ impl Notifier {
         Ok(Notifier {
             state,
             webhook,
+            voice_webhook,
             smtp,
         })
     }
@@ -473,6 +526,7 @@ impl Notifier {
             Channel::Sms => self.state.settings.notifications.sms,
             Channel::Push => self.state.settings.notifications.push,
             Channel::Email => self.state.settings.notifications.email,
+            Channel::Voice => self.state.settings.notifications.voice,
         }
     }
 
@@ -494,6 +548,13 @@ impl Notifier {
                     "notification (log provider)"
                 );
                 Ok(())
+            }
+            Provider::Webhook if message.channel == Channel::Voice => {
+                let hook = self
+                    .voice_webhook
+                    .as_ref()
+                    .context("no voice webhook configured")?;
+                self.post(hook, key, serde_json::to_vec(message)?).await
             }
             Provider::Webhook => self.post_webhook(key, serde_json::to_vec(message)?).await,
             Provider::Smtp => {
@@ -524,6 +585,10 @@ impl Notifier {
     /// Posts a signed JSON body to the webhook.
     async fn post_webhook(&self, key: &str, body: Vec<u8>) -> anyhow::Result<()> {
         let hook = self.webhook.as_ref().context("no webhook configured")?;
+        self.post(hook, key, body).await
+    }
+
+    async fn post(&self, hook: &Webhook, key: &str, body: Vec<u8>) -> anyhow::Result<()> {
         let timestamp = self.state.clock.now().as_second();
         let response = hook
             .client
@@ -723,12 +788,31 @@ impl EventHandler for Notifier {
             }
             let recipient = match (request.to.get(&channel), channel) {
                 (Some(to), _) => to.clone(),
-                (None, Channel::Sms) => match &holder.phone {
+                (None, Channel::Sms | Channel::Voice) => match &holder.phone {
                     Some(phone) => phone.clone(),
-                    None => continue,
+                    None => {
+                        // Nothing to text or call: the other channels (and, unanswered, the
+                        // analysts) carry the message.
+                        tracing::info!(event = event.id, channel = channel.name(), cardholder = %holder.id, "no phone on file; not sent");
+                        continue;
+                    }
                 },
                 (None, Channel::Push) => format!("cardholder:{}", holder.id),
                 (None, Channel::Email) => holder.email.clone(),
+            };
+            // Only the fraud challenge has a call script; its URL names the alert.
+            let twiml_url = match channel {
+                Channel::Voice => {
+                    let alert = (request.template == CALL_TEMPLATE)
+                        .then(|| request.args.get("alert_id")?.parse().ok())
+                        .flatten();
+                    let Some(alert) = alert else {
+                        tracing::warn!(event = event.id, template = %request.template, "no phone call for this notification; not called");
+                        continue;
+                    };
+                    Some(crate::fraud_call::challenge_url(&self.state, alert))
+                }
+                _ => None,
             };
             let attempt = DeliveryAttempt {
                 event_id: event.id,
@@ -748,6 +832,8 @@ impl EventHandler for Notifier {
                 language: holder.language.code().to_owned(),
                 title: rendered.subject.clone(),
                 text: rendered.body.clone(),
+                status_callback_url: twiml_url.clone(),
+                twiml_url,
             };
             let send = self.send(provider, &key, &message);
             if let Err(error) = self.deliver_once(&attempt, send).await? {
@@ -963,6 +1049,26 @@ mod tests {
         s.email = Provider::Smtp;
         assert!(store_less(&s).contains("smtp.host"));
         s.push = Provider::Smtp;
+        assert!(store_less(&s).contains("only email"));
+        // The call provider has its own webhook, checked the same way.
+        let mut s = NotificationSettings {
+            voice: Provider::Webhook,
+            ..NotificationSettings::default()
+        };
+        assert!(
+            store_less(&s).contains("voice_webhook.url"),
+            "{}",
+            store_less(&s)
+        );
+        s.voice_webhook.url = "https://carrier.example.com/calls".to_owned();
+        assert!(
+            store_less(&s).contains("VOICE_WEBHOOK__SECRET"),
+            "{}",
+            store_less(&s)
+        );
+        s.voice_webhook.secret = "0123456789abcdef".to_owned();
+        assert_eq!(store_less(&s), "");
+        s.voice = Provider::Smtp;
         assert!(store_less(&s).contains("only email"));
     }
 }

@@ -162,25 +162,31 @@ async fn load(state: &AppState, call_sid: &str) -> Result<Loaded, ApiError> {
             started_at: None,
             ended: false,
         }),
-        Some(row) => {
-            let session: Session = serde_json::from_str(&row.state).map_err(|e| {
-                ApiError::internal(&StoreError::Corrupt(format!("IVR call state: {e}")))
-            })?;
-            Ok(Loaded {
-                session: Some(session),
-                version: row.version,
-                started_at: Some(row.started_at),
-                ended: row.ended_at.is_some(),
-            })
-        }
+        Some(row) if row.flow_id == crate::fraud_call::CHALLENGE_FLOW => Err(ApiError::conflict(
+            "ivr.challenge_call",
+            format!(
+                "Call {call_sid:?} is a fraud challenge call; its webhooks go to the URL it was placed with."
+            ),
+        )),
+        Some(row) => Ok(Loaded {
+            session: Some(session_of(&row)?),
+            version: row.version,
+            started_at: Some(row.started_at),
+            ended: row.ended_at.is_some(),
+        }),
     }
 }
 
-fn hangup_twiml() -> String {
+fn session_of(row: &IvrCall) -> Result<Session, ApiError> {
+    serde_json::from_str(&row.state)
+        .map_err(|e| ApiError::internal(&StoreError::Corrupt(format!("IVR call state: {e}"))))
+}
+
+pub(crate) fn hangup_twiml() -> String {
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>\n  <Hangup/>\n</Response>".to_owned()
 }
 
-fn system_audit(
+pub(crate) fn system_audit(
     at: Timestamp,
     action: &str,
     subject: String,
@@ -1138,10 +1144,14 @@ pub fn router() -> Router<AppState> {
         .route(VOICE_PATH, post(voice))
         .route(ACTION_PATH, post(action))
         .route(STATUS_PATH, post(status))
+        .route(
+            crate::fraud_call::CHALLENGE_PATH,
+            post(crate::fraud_call::challenge_webhook),
+        )
 }
 
 /// Checks the signature over the public URL of this request and its form parameters.
-fn signed_params(
+pub(crate) fn signed_params(
     state: &AppState,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
@@ -1169,11 +1179,11 @@ fn signed_params(
     Ok(params)
 }
 
-fn webhook(params: &[(String, String)]) -> Result<Webhook, ApiError> {
+pub(crate) fn webhook(params: &[(String, String)]) -> Result<Webhook, ApiError> {
     Webhook::parse(params).map_err(|e| ApiError::bad_request("ivr.bad_webhook", e.to_string()))
 }
 
-fn twiml_response(body: String) -> Response {
+pub(crate) fn twiml_response(body: String) -> Response {
     ([(header::CONTENT_TYPE, TWIML)], body).into_response()
 }
 
@@ -1232,7 +1242,7 @@ pub async fn status(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn call_status(params: &[(String, String)]) -> &str {
+pub(crate) fn call_status(params: &[(String, String)]) -> &str {
     params
         .iter()
         .find(|(k, _)| k == "CallStatus")
@@ -1259,7 +1269,11 @@ pub async fn end_call(state: &AppState, call_sid: &str, status: &str) -> Result<
     if !ended {
         return Ok(());
     }
-    let contact = load(state, call_sid).await?.session.and_then(|s| s.contact);
+    let contact = match state.store.ivr_call(call_sid).await? {
+        // A challenge call's status may reach the IVR's status URL: it never queued.
+        Some(row) if row.flow_id != crate::fraud_call::CHALLENGE_FLOW => session_of(&row)?.contact,
+        _ => None,
+    };
     if let Some(contact) = contact
         && let Some(status) = state.switchboard.contact(contact).await
         && matches!(

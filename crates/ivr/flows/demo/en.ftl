@@ -168,3 +168,21 @@ transfer-general = I'm connecting you with a representative.
 transfer-premium = As a valued card member, you're being connected to your priority service team.
 transfer-agent = Please hold while I connect you with a representative.
 goodbye = Thank you for calling Example Card Co. Goodbye.
+
+## The fraud "was this you?" call: an outbound call when a payment is held (product §6).
+## $last4 spelled out; $amount, $date and $time in words (the `money`, `date` and `time` messages).
+
+challenge-intro = Hello, this is the fraud protection team at Example Card Co., calling about your card ending in { $last4 }.
+challenge-payment = We held a payment of { $amount } at { $merchant } on { $date }, at { $time }.
+challenge-question = If you made this payment, press 1 or say yes. If you did not, press 2 or say no.
+kw-yes = yes, yeah, yep, it was me, that was me, i made it, i did, correct
+kw-no = no, nope, it was not me, it wasn't me, not me, i did not, i didn't, fraud
+challenge-genuine = Thank you. The payment is approved: you can make it again now. Goodbye.
+challenge-fraud = Thank you for telling us. We have locked your card, opened a fraud case, and ordered a replacement card to your address on file. You will not pay for this charge: we have filed a dispute for it. We'll send you the details by text message and email. Goodbye.
+challenge-no-answer = We did not get your answer. A fraud specialist will review this payment; you can also answer in the app or by replying to our text message. Goodbye.
+challenge-closed = This payment has already been answered. Thank you, and goodbye.
+challenge-failed = Sorry, we could not record your answer. A fraud specialist will review this payment and contact you. Goodbye.
+time = { $hour12 }:{ $minute } { $pm ->
+        [yes] PM
+       *[no] AM
+    }

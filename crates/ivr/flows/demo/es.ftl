@@ -168,3 +168,18 @@ transfer-general = Le comunico con un representante.
 transfer-premium = Como cliente distinguido, le comunicamos con su equipo de atención prioritaria.
 transfer-agent = Por favor, espere mientras le comunico con un representante.
 goodbye = Gracias por llamar a Example Card Co. Adiós.
+
+## La llamada de fraude "¿fue usted?": una llamada saliente cuando se retiene un pago (producto §6).
+## $last4 deletreado; $amount, $date y $time en palabras (mensajes `money`, `date` y `time`).
+
+challenge-intro = Hola, le llama el equipo de protección contra fraude de Example Card Co. por su tarjeta terminada en { $last4 }.
+challenge-payment = Retuvimos un pago de { $amount } en { $merchant } el { $date }, a las { $time }.
+challenge-question = Si usted hizo este pago, oprima 1 o diga sí. Si no lo hizo, oprima 2 o diga no.
+kw-yes = sí, si, fui yo, lo hice yo, yo lo hice, correcto, claro
+kw-no = no, no fui yo, yo no fui, no lo hice, yo no lo hice, fraude
+challenge-genuine = Gracias. El pago está aprobado: ya puede volver a hacerlo. Adiós.
+challenge-fraud = Gracias por avisarnos. Hemos bloqueado su tarjeta, abierto un caso de fraude y pedido una tarjeta de reposición a su dirección registrada. No pagará este cargo: hemos presentado una disputa por él. Le enviaremos los detalles por mensaje de texto y correo electrónico. Adiós.
+challenge-no-answer = No recibimos su respuesta. Un especialista en fraude revisará este pago; también puede responder en la aplicación o contestando a nuestro mensaje de texto. Adiós.
+challenge-closed = Este pago ya fue respondido. Gracias, adiós.
+challenge-failed = Disculpe, no pudimos registrar su respuesta. Un especialista en fraude revisará este pago y se comunicará con usted. Adiós.
+time = { $hour }:{ $minute }
