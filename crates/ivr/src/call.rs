@@ -248,6 +248,20 @@ pub struct Reply {
     pub then: Then,
 }
 
+impl Reply {
+    /// Everything the reply says aloud (its prompts' text, clips and pauses left out).
+    pub fn spoken(&self) -> String {
+        self.say
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Say(prompt) => Some(prompt.text.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Segment {

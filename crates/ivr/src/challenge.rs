@@ -296,18 +296,6 @@ mod tests {
         }
     }
 
-    fn spoken(reply: &Reply) -> String {
-        reply
-            .say
-            .iter()
-            .filter_map(|s| match s {
-                Segment::Say(p) => Some(p.text.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
     #[test]
     fn the_demo_flow_can_place_challenge_calls() {
         assert_eq!(flow().missing_challenge_messages(), Vec::<String>::new());
@@ -317,7 +305,7 @@ mod tests {
     fn the_call_says_the_payment_and_asks_in_the_cardholder_s_language() {
         let flow = flow();
         let (_, en) = flow.start_challenge(Lang::En, payment());
-        let text = spoken(&en);
+        let text = en.spoken();
         for part in [
             "1 1 1 1",
             "80 dollars",
@@ -340,8 +328,8 @@ mod tests {
         );
         let (call, es) = flow.start_challenge(Lang::Es, payment());
         assert_eq!(call.language(), Lang::Es);
-        assert!(spoken(&es).contains("oprima 1"), "{}", spoken(&es));
-        assert!(spoken(&es).contains("15:42"), "{}", spoken(&es));
+        assert!(es.spoken().contains("oprima 1"), "{}", es.spoken());
+        assert!(es.spoken().contains("15:42"), "{}", es.spoken());
         // A language the flow does not speak: its default.
         let (call, _) = flow.start_challenge(Lang::Ja, payment());
         assert_eq!(call.language(), Lang::En);
@@ -381,10 +369,10 @@ mod tests {
             panic!("asked again")
         };
         assert!(
-            spoken(&again).starts_with("Sorry, I didn't hear"),
+            again.spoken().starts_with("Sorry, I didn't hear"),
             "{again:?}"
         );
-        assert!(spoken(&again).contains("press 1"));
+        assert!(again.spoken().contains("press 1"));
         assert!(!call.is_ended());
         let (_, fixed) = answer(&[Event::digits("7"), Event::digits("2")]);
         assert_eq!(fixed, record(ChallengeAnswer::NotMe));
@@ -394,7 +382,7 @@ mod tests {
         };
         assert!(call.is_ended());
         assert_eq!(gone.then, Then::Hangup);
-        assert!(spoken(&gone).contains("fraud specialist"), "{gone:?}");
+        assert!(gone.spoken().contains("fraud specialist"), "{gone:?}");
     }
 
     #[test]
@@ -402,9 +390,9 @@ mod tests {
         let flow = flow();
         let (mut call, _) = flow.start_challenge(Lang::En, payment());
         let said = flow.challenge_recorded(&mut call, Recorded::Done(ChallengeAnswer::NotMe));
-        assert!(spoken(&said).contains("locked your card"), "{said:?}");
-        assert!(spoken(&said).contains("replacement"));
-        assert!(spoken(&said).contains("dispute"));
+        assert!(said.spoken().contains("locked your card"), "{said:?}");
+        assert!(said.spoken().contains("replacement"));
+        assert!(said.spoken().contains("dispute"));
         assert_eq!(said.then, Then::Hangup);
         assert!(call.is_ended());
         // Anything after the end hangs up.
@@ -414,7 +402,9 @@ mod tests {
         };
         assert_eq!(after.then, Then::Hangup);
         assert!(
-            spoken(&flow.challenge_closed(Lang::Es)).contains("ya fue respondido"),
+            flow.challenge_closed(Lang::Es)
+                .spoken()
+                .contains("ya fue respondido"),
             "closed in Spanish"
         );
     }

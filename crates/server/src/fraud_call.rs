@@ -26,7 +26,7 @@ use crate::error::ApiError;
 use crate::fraud::{Answer, FraudError};
 use crate::state::AppState;
 use crate::telephony::{
-    call_status, hangup_twiml, signed_params, system_audit, twiml_response, webhook,
+    call_status, hangup_twiml, save_call, signed_params, system_audit, twiml_response, webhook,
 };
 
 /// The route; `{alert_id}` and `{key}` are filled in by [`challenge_url`].
@@ -165,17 +165,7 @@ pub async fn challenge_webhook(
         updated_at: state.clock.now(),
         ..session
     };
-    state
-        .store
-        .update_ivr_call(&row, Effects::none())
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => ApiError::conflict(
-                "ivr.call_moved_on",
-                format!("Call {call_sid:?} moved on (another webhook for it was answered first)."),
-            ),
-            other => other.into(),
-        })?;
+    save_call(&state, &row, Effects::none()).await?;
     Ok(twiml_response(stored.twiml))
 }
 
@@ -218,17 +208,7 @@ async fn start(state: &AppState, call_sid: &str, alert_id: Uuid) -> Result<Respo
         format!("ivr_call:{call_sid}"),
         serde_json::json!({"flow": CHALLENGE_FLOW, "alert_id": alert_id, "simulated": false}),
     );
-    state
-        .store
-        .insert_ivr_call(&row, Effects::none().event(event))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => ApiError::conflict(
-                "ivr.call_exists",
-                format!("Call {call_sid:?} was started by another request; retry the webhook."),
-            ),
-            other => other.into(),
-        })?;
+    save_call(state, &row, Effects::none().event(event)).await?;
     Ok(twiml_response(session.twiml))
 }
 

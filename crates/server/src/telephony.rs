@@ -356,47 +356,47 @@ pub async fn step(
             subject,
             serde_json::json!({"flow": row.flow_id, "simulated": session.simulated.is_some()}),
         ));
-        state
-            .store
-            .insert_ivr_call(
-                &row,
-                Effects {
-                    events,
-                    audit: Vec::new(),
-                },
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => ApiError::conflict(
-                    "ivr.call_exists",
-                    format!("Call {call_sid:?} was started by another request; retry the webhook."),
-                ),
-                other => other.into(),
-            })?;
-    } else {
-        state
-            .store
-            .update_ivr_call(
-                &row,
-                Effects {
-                    events,
-                    audit: Vec::new(),
-                },
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => ApiError::conflict(
-                    "ivr.call_moved_on",
-                    format!(
-                        "Call {call_sid:?} moved on (another webhook for it was answered first) or ended."
-                    ),
-                ),
-                other => other.into(),
-            })?;
     }
+    save_call(
+        state,
+        &row,
+        Effects {
+            events,
+            audit: Vec::new(),
+        },
+    )
+    .await?;
     Ok(Stepped {
         session,
         reply: Some(reply),
+    })
+}
+
+/// Stores a call's state: version 1 is a new call, a later one must follow the version the
+/// step read. A concurrent webhook for the same call gets 409 (the provider retries it).
+pub(crate) async fn save_call(
+    state: &AppState,
+    row: &IvrCall,
+    effects: Effects,
+) -> Result<(), ApiError> {
+    let call_sid = &row.call_sid;
+    let saved = if row.version == 1 {
+        state.store.insert_ivr_call(row, effects).await
+    } else {
+        state.store.update_ivr_call(row, effects).await
+    };
+    saved.map_err(|e| match e {
+        StoreError::Conflict { .. } if row.version == 1 => ApiError::conflict(
+            "ivr.call_exists",
+            format!("Call {call_sid:?} was started by another request; retry the webhook."),
+        ),
+        StoreError::Conflict { .. } => ApiError::conflict(
+            "ivr.call_moved_on",
+            format!(
+                "Call {call_sid:?} moved on (another webhook for it was answered first) or ended."
+            ),
+        ),
+        other => other.into(),
     })
 }
 

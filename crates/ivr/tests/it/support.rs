@@ -202,15 +202,7 @@ impl<'f> Call<'f> {
 
     /// Everything spoken in the last reply.
     pub fn text(&self) -> String {
-        self.reply
-            .say
-            .iter()
-            .filter_map(|s| match s {
-                Segment::Say(prompt) => Some(prompt.text.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.reply.spoken()
     }
 }
 
