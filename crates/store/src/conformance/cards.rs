@@ -273,6 +273,15 @@ pub(super) async fn cards_store(store: &dyn Store, clock: &FakeClock) {
         .await
         .expect("lock card");
     assert!(matches!(locked.card.state, CardState::Locked { .. }));
+    // Read back (the earlier read may be cached): this store's own write is seen at once.
+    assert_eq!(
+        store
+            .card_by_id(record.card.id)
+            .await
+            .expect("by id")
+            .expect("found"),
+        locked
+    );
     assert_eq!(
         locked.pin_hash, activated.pin_hash,
         "a state change keeps the PIN"

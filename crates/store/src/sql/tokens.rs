@@ -48,7 +48,11 @@ impl TokenStore for SqlStore {
     }
 
     async fn active_api_token(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
-        sqlx::query(AssertSqlSafe(format!(
+        let ticket = match self.tokens.get(&token_hash.to_owned()) {
+            Ok(token) => return Ok(Some(token)),
+            Err(ticket) => ticket,
+        };
+        let active = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
         )))
         .bind(token_hash)
@@ -56,7 +60,12 @@ impl TokenStore for SqlStore {
         .await?
         .as_ref()
         .map(token)
-        .transpose()
+        .transpose()?;
+        if let Some(active) = &active {
+            self.tokens
+                .fill(ticket, token_hash.to_owned(), active.clone());
+        }
+        Ok(active)
     }
 
     async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
@@ -88,16 +97,20 @@ impl TokenStore for SqlStore {
             return Err(StoreError::not_found(format!("active API token {id}")));
         }
         self.write_effects(&mut tx, effects).await?;
-        tx.commit().await?;
+        let committed = tx.commit().await;
+        self.tokens.invalidate();
+        committed?;
         Ok(())
     }
 
     async fn touch_api_token(&self, id: uuid::Uuid, at: Timestamp) -> StoreResult<()> {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        let touched = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at.as_millisecond())
             .bind(id.to_string())
             .execute(&self.writer)
-            .await?;
+            .await;
+        self.tokens.invalidate();
+        touched?;
         Ok(())
     }
 }
