@@ -25,8 +25,11 @@ pub enum EngineError {
     #[error(transparent)]
     ZoneTable(#[from] UnknownZone),
     #[error("too many cards for one engine (at most {max}); shard cards over several engines")]
-    TooManyCards { max: u32 },
+    TooManyCards { max: usize },
 }
+
+/// Cards one engine holds (profile numbers are `u32`, one value marks a free index slot).
+pub const MAX_CARDS: usize = u32::MAX as usize - 1;
 
 /// The configuration compiled into lookup tables.
 #[derive(Debug, Clone)]
@@ -153,10 +156,11 @@ impl Engine {
             self.cards[i as usize].status = status;
             return Ok(());
         }
-        let index = u32::try_from(self.cards.len())
-            .map_err(|_| EngineError::TooManyCards { max: u32::MAX })?;
+        if self.cards.len() >= MAX_CARDS {
+            return Err(EngineError::TooManyCards { max: MAX_CARDS });
+        }
+        self.card_index.insert_new(card);
         self.cards.push(CardProfile::new(status));
-        self.card_index.insert_new(card, index);
         Ok(())
     }
 
@@ -365,10 +369,11 @@ impl Engine {
     pub fn restore(config: Config, state: EngineState) -> Result<Self, EngineError> {
         let mut engine = Self::with_capacity(config, state.cards.len())?;
         for (key, profile) in state.cards {
-            let index = u32::try_from(engine.cards.len())
-                .map_err(|_| EngineError::TooManyCards { max: u32::MAX })?;
+            if engine.cards.len() >= MAX_CARDS {
+                return Err(EngineError::TooManyCards { max: MAX_CARDS });
+            }
+            engine.card_index.insert_new(key);
             engine.cards.push(profile);
-            engine.card_index.insert_new(key, index);
         }
         for (id, profile) in state.merchants {
             let index = engine.merchants.len() as u32;

@@ -154,12 +154,12 @@ impl TryFrom<StoredModel> for Model {
     }
 }
 
-/// Number of edges ≤ `value` in 63 sorted, +∞-padded edges, without branches (the comparisons
+/// Number of edges ≤ `value` in 31 sorted, +∞-padded edges, without branches (the comparisons
 /// are unpredictable; a mispredicted branch costs more than the arithmetic). The index never
-/// exceeds 62, so masking it only spares the bounds checks.
+/// exceeds 30, so masking it only spares the bounds checks.
 fn count_at_most(edges: &[f32; STRIDE], value: f32) -> usize {
     let mut i = 0;
-    for step in [32, 16, 8, 4, 2, 1] {
+    for step in [16, 8, 4, 2, 1] {
         i += step * usize::from(edges[(i + step - 1) % STRIDE] <= value);
     }
     i
@@ -387,8 +387,9 @@ mod tests {
             assert_eq!(count_at_most(&edges, value), expected, "{value}");
         }
         let full: [f32; STRIDE] =
-            std::array::from_fn(|i| if i < 63 { i as f32 } else { f32::INFINITY });
-        assert_eq!(count_at_most(&full, 100.0), 63);
+            std::array::from_fn(|i| if i < 31 { i as f32 } else { f32::INFINITY });
+        assert_eq!(count_at_most(&full, 100.0), 31);
+        assert_eq!(count_at_most(&full, 17.5), 18);
     }
 
     #[test]

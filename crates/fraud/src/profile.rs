@@ -1,4 +1,4 @@
-//! Compact, fixed-size behavioural profiles: about 350 bytes per card.
+//! Compact, fixed-size behavioural profiles: 320 bytes per card.
 //!
 //! Times are whole seconds since the Unix epoch in a `u32` (0 = never); amounts are US dollars,
 //! kept as natural logarithms, quantised where many of them are stored.
