@@ -2,7 +2,8 @@
 //! routing thresholds swept on the pooled held-out predictions.
 //!
 //! cargo run --release -p intent --example cross_validate -- [--folds 5] [--seed 0]
-//!     [--c 0.5] [--word-weight 0.7] [--char-max 5] [--pair-window 8] [--min-messages 2]
+//!     [--c 1] [--word-weight 0.7] [--char-max 5] [--pair-window 8] [--min-messages 2]
+//!     [--stem true] [--bigrams true]
 
 mod common;
 
@@ -16,10 +17,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = common::arg("--seed", 0u64);
     let mut config = LexicalConfig::default();
     config.svm.c = common::arg("--c", config.svm.c);
+    config.svm.tolerance = common::arg("--tolerance", config.svm.tolerance);
     config.features.word_weight = common::arg("--word-weight", config.features.word_weight);
     config.features.char_max = common::arg("--char-max", config.features.char_max);
     config.features.pair_window = common::arg("--pair-window", config.features.pair_window);
     config.features.min_messages = common::arg("--min-messages", config.features.min_messages);
+    config.features.stem = common::arg("--stem", config.features.stem);
+    config.features.bigrams = common::arg("--bigrams", config.features.bigrams);
     let policy = RoutingPolicy::default();
     let start = Instant::now();
     let mut last_fold = 0;
@@ -44,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// against how many messages are routed.
 fn sweep(cv: &intent::CrossValidation, base: &RoutingPolicy) {
     println!("\nlost_or_stolen_at  safety recall  model alone  pulled in");
-    for at in [0.05, 0.1, 0.15, 0.2, 0.3, 0.5] {
+    for at in [0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.15, 0.2, 0.3, 0.5] {
         let r = cv.reroute(&RoutingPolicy {
             lost_or_stolen_at: at,
             ..base.clone()

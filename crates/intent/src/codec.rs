@@ -123,6 +123,9 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.bytes.push(v);
+    }
     pub(crate) fn u32(&mut self, v: u32) {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }

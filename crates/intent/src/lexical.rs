@@ -13,7 +13,7 @@ use crate::model::{ClassifyError, IntentModel, ModelKind};
 use crate::text::{InputError, Query};
 
 /// Bumped whenever the payload layout or the meaning of a field changes.
-const FORMAT_VERSION: u16 = 2;
+const FORMAT_VERSION: u16 = 3;
 
 /// Everything that shapes a lexical model besides the data and the seed.
 #[derive(Debug, Clone, PartialEq)]

@@ -32,7 +32,9 @@ impl Default for RoutingPolicy {
             route_at: 0.7,
             clarify_at: 0.6,
             clarify_options: 3,
-            lost_or_stolen_at: 0.1,
+            // The highest threshold that keeps the safety net's recall at ≥ 99 % with a margin in
+            // 5-fold cross-validation on train.csv (99.35 %; 0.1 gave 98.87 %).
+            lost_or_stolen_at: 0.07,
         }
     }
 }
