@@ -47,6 +47,10 @@ pub struct TrainArgs {
     /// predictions)
     #[arg(long, default_value_t = 5)]
     folds: usize,
+    /// Embedding model: the encoder layers (0 = the embeddings, 6 = the last) whose mean-pooled
+    /// states the head reads, concatenated [default: 6]
+    #[arg(long, value_delimiter = ',', value_name = "L,L,…")]
+    layers: Option<Vec<usize>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +133,9 @@ fn open(path: &Path) -> anyhow::Result<File> {
 }
 
 fn train(settings: &Settings, args: TrainArgs) -> anyhow::Result<()> {
+    if args.layers.is_some() && args.model != ModelChoice::Embedding {
+        anyhow::bail!("--layers is for the embedding model's head (--model embedding)");
+    }
     let departments_path = args.departments.clone().unwrap_or_else(|| {
         args.data
             .parent()
@@ -404,14 +411,18 @@ fn train_embedding(
     let start = Instant::now();
     let encoder = server::intent::load_encoder(&settings.data_dir)
         .context("training the head needs the installed embedding model")?;
-    let embeddings = cached_embeddings(settings, &encoder, rows)?;
+    let mut config = HeadConfig::default();
+    if let Some(layers) = &args.layers {
+        config.layers.clone_from(layers);
+    }
+    let embeddings = cached_features(settings, &encoder, rows, &config.layers)?;
     let mut bar = ProgressBar::new("cross-validating");
     let training = train_head(
         rows,
         departments,
         &embeddings,
         &intent::LexicalConfig::default(),
-        &HeadConfig::default(),
+        &config,
         args.folds,
         args.seed,
         |p| match p {
@@ -453,24 +464,32 @@ fn train_embedding(
     Ok(())
 }
 
-/// The sentence embeddings of `rows`, computed once and cached in the data directory (keyed by
-/// a hash of the texts) so that retraining the head does not rerun the encoder.
+/// The sentence features (pooled `layers`) of `rows`, computed once and cached in the data
+/// directory (keyed by a hash of the texts and the layers) so that retraining the head does not
+/// rerun the encoder.
 #[cfg(feature = "embeddings")]
-fn cached_embeddings(
+fn cached_features(
     settings: &Settings,
     encoder: &intent::embedding::Encoder,
     rows: &[(String, String)],
+    layers: &[usize],
 ) -> anyhow::Result<Vec<Vec<f32>>> {
     use intent::embedding::{DIMENSIONS, texts_digest};
     let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
     let dir = server::intent::minilm_dir(&settings.data_dir).join("cache");
-    let path = dir.join(format!("{}.f32", texts_digest(&texts)));
+    let layer_names: Vec<String> = layers.iter().map(usize::to_string).collect();
+    let path = dir.join(format!(
+        "{}-layers-{}.f32",
+        texts_digest(&texts),
+        layer_names.join("-")
+    ));
+    let dimensions = DIMENSIONS * layers.len();
     if let Ok(bytes) = std::fs::read(&path)
-        && bytes.len() == texts.len() * DIMENSIONS * 4
+        && bytes.len() == texts.len() * dimensions * 4
     {
         eprintln!("Using the cached embeddings in {}", path.display());
         return Ok(bytes
-            .chunks_exact(DIMENSIONS * 4)
+            .chunks_exact(dimensions * 4)
             .map(|row| {
                 row.chunks_exact(4)
                     .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -481,7 +500,7 @@ fn cached_embeddings(
     let mut bar = ProgressBar::new("embedding");
     let mut embeddings = Vec::with_capacity(texts.len());
     for chunk in texts.chunks(64) {
-        embeddings.extend(encoder.embed(chunk)?);
+        embeddings.extend(encoder.features(chunk, layers)?);
         bar.show(embeddings.len(), texts.len(), "");
     }
     bar.finish();

@@ -3,7 +3,7 @@
 //! followed by a residual connection and LayerNorm ("post-norm"). Weight names follow the
 //! Hugging Face `BertModel` safetensors.
 
-use candle_core::{D, DType, Module, Result, Tensor};
+use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
 use serde::Deserialize;
 
@@ -32,9 +32,8 @@ pub(crate) struct Bert {
 }
 
 struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
+    /// Query, key and value in one product.
+    qkv: Linear,
     attention_out: Linear,
     attention_norm: LayerNorm,
     intermediate: Linear,
@@ -61,9 +60,7 @@ impl Bert {
             .map(|i| {
                 let l = vb.pp(format!("encoder.layer.{i}"));
                 Ok(Layer {
-                    query: linear(h, h, l.pp("attention.self.query"))?,
-                    key: linear(h, h, l.pp("attention.self.key"))?,
-                    value: linear(h, h, l.pp("attention.self.value"))?,
+                    qkv: fused_qkv(h, l.pp("attention.self"))?,
                     attention_out: linear(h, h, l.pp("attention.output.dense"))?,
                     attention_norm: layer_norm(h, eps, l.pp("attention.output.LayerNorm"))?,
                     intermediate: linear(h, config.intermediate_size, l.pp("intermediate.dense"))?,
@@ -87,10 +84,17 @@ impl Bert {
         })
     }
 
-    /// Hidden states `(batch, tokens, hidden)` of `ids` and `types` (`(batch, tokens)`, u32);
+    /// The hidden states `(batch, tokens, hidden)` of `ids` and `types` (`(batch, tokens)`, u32)
+    /// after the embeddings (index 0) and after each layer (1..=layers), up to layer `last`;
     /// `mask` (`(batch, tokens)`, 1 for a real token, 0 for padding) keeps padding out of the
     /// attention.
-    pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    pub(crate) fn forward(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        last: usize,
+    ) -> Result<Vec<Tensor>> {
         let (batch, tokens) = ids.dims2()?;
         if tokens > self.max_positions {
             candle_core::bail!("{tokens} tokens, at most {} fit", self.max_positions);
@@ -101,30 +105,55 @@ impl Bert {
             .forward(ids)?
             .broadcast_add(&self.positions.forward(&positions)?)?
             .add(&self.token_types.forward(types)?)?;
-        let mut x = self.embeddings_norm.forward(&x)?;
+        let mut states = vec![self.embeddings_norm.forward(&x)?];
         // 0 where attending is allowed, a large negative number on padding: `(batch, 1, 1, tokens)`.
         let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 1e4)?.reshape((batch, 1, 1, tokens))?;
-        for layer in &self.layers {
-            x = layer.forward(&x, &bias, self.heads)?;
+        for layer in self.layers.iter().take(last) {
+            let x = layer.forward(&states[states.len() - 1], &bias, self.heads)?;
+            states.push(x);
         }
-        Ok(x)
+        Ok(states)
     }
+
+    pub(crate) fn layers(&self) -> usize {
+        self.layers.len()
+    }
+}
+
+/// Query, key and value (Hugging Face `Linear`s, `weight` `(out, in)`) stacked into one layer,
+/// so that one matrix product computes all three.
+fn fused_qkv(hidden: usize, vb: VarBuilder<'_>) -> Result<Linear> {
+    let parts = ["query", "key", "value"];
+    let get = |name: &str| -> Result<(Tensor, Tensor)> {
+        let vb = vb.pp(name);
+        Ok((vb.get((hidden, hidden), "weight")?, vb.get(hidden, "bias")?))
+    };
+    let (weights, biases): (Vec<Tensor>, Vec<Tensor>) = parts
+        .iter()
+        .map(|p| get(p))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    Ok(Linear::new(
+        Tensor::cat(&weights, 0)?,
+        Some(Tensor::cat(&biases, 0)?),
+    ))
 }
 
 impl Layer {
     fn forward(&self, x: &Tensor, bias: &Tensor, heads: usize) -> Result<Tensor> {
         let (batch, tokens, hidden) = x.dims3()?;
         let size = hidden / heads;
-        let split = |t: Tensor| -> Result<Tensor> {
-            t.reshape((batch, tokens, heads, size))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let q = split(self.query.forward(x)?)?;
-        let k = split(self.key.forward(x)?)?;
-        let v = split(self.value.forward(x)?)?;
+        // `(batch, tokens, 3 · hidden)` → query, key and value, each `(batch, heads, tokens, size)`.
+        let qkv = self
+            .qkv
+            .forward(x)?
+            .reshape((batch, tokens, 3, heads, size))?
+            .permute((2, 0, 3, 1, 4))?;
+        let part = |i: usize| qkv.get(i)?.contiguous();
+        let (q, k, v) = (part(0)?, part(1)?, part(2)?);
         let scores = (q.matmul(&k.t()?)? / (size as f64).sqrt())?.broadcast_add(bias)?;
-        let weights = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
         let context = weights
             .matmul(&v)?
             .transpose(1, 2)?

@@ -151,12 +151,33 @@ impl Encoder {
         })
     }
 
-    /// Unit-length sentence embeddings, one per text.
+    /// The number of encoder layers (6).
+    pub fn layers(&self) -> usize {
+        self.model.layers()
+    }
+
+    /// Unit-length sentence embeddings, one per text: the mean of the last layer's states.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbeddingError> {
+        self.features(texts, &[self.model.layers()])
+    }
+
+    /// For each text, the unit-length means of the hidden states after each of `layers` (0: the
+    /// embeddings, 1..=6: the encoder layers), concatenated in that order.
+    pub fn features(
+        &self,
+        texts: &[&str],
+        layers: &[usize],
+    ) -> Result<Vec<Vec<f32>>, EmbeddingError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
         let fail = |e: &dyn std::fmt::Display| EmbeddingError::Inference(e.to_string());
+        if let Some(layer) = layers.iter().find(|&&l| l > self.model.layers()) {
+            return Err(fail(&format!(
+                "layer {layer} asked for, the model has {}",
+                self.model.layers()
+            )));
+        }
         let batch = tokenize(&self.tokenizer, texts).map_err(|e| fail(&e))?;
         let shape = (texts.len(), batch.length);
         let tensor =
@@ -165,8 +186,13 @@ impl Encoder {
         let types = tensor(batch.types)?;
         let mask = tensor(batch.mask)?;
         let pooled = (|| -> candle_core::Result<Vec<Vec<f32>>> {
-            let hidden = self.model.forward(&ids, &types, &mask)?;
-            mean_pool_normalised(&hidden, &mask)?.to_vec2::<f32>()
+            let last = layers.iter().copied().max().unwrap_or(0);
+            let states = self.model.forward(&ids, &types, &mask, last)?;
+            let pooled = layers
+                .iter()
+                .map(|&l| mean_pool_normalised(&states[l], &mask))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            Tensor::cat(&pooled, 1)?.to_vec2::<f32>()
         })();
         pooled.map_err(|e| fail(&e))
     }

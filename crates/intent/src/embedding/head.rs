@@ -21,14 +21,25 @@ use crate::lexical::{Examples, LexicalConfig, TrainError};
 use crate::model::ModelKind;
 use crate::routing::RoutingPolicy;
 
-const FORMAT_VERSION: u16 = 1;
+const FORMAT_VERSION: u16 = 2;
+
+/// The layers the head reads by default: the mean of the last layer's states (the sentence
+/// embedding of all-MiniLM-L6-v2).
+pub const DEFAULT_LAYERS: [usize; 1] = [MAX_LAYER];
+
+/// The last layer of all-MiniLM-L6-v2 (0 is the embeddings).
+const MAX_LAYER: usize = 6;
 
 /// The values of β tried when fusing the head with the lexical model (0: the head alone).
 pub const LEXICAL_WEIGHTS: [f32; 8] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0];
 
-/// How the softmax layer is trained (full batch).
+/// Which sentence features the head reads and how the softmax layer is trained (full batch).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeadConfig {
+    /// The encoder layers whose mean-pooled states are concatenated (see [`Encoder::features`]).
+    ///
+    /// [`Encoder::features`]: super::Encoder::features
+    pub layers: Vec<usize>,
     pub steps: usize,
     pub learning_rate: f64,
     pub weight_decay: f64,
@@ -37,6 +48,7 @@ pub struct HeadConfig {
 impl Default for HeadConfig {
     fn default() -> Self {
         Self {
+            layers: DEFAULT_LAYERS.to_vec(),
             steps: 300,
             learning_rate: 0.05,
             weight_decay: 0.0,
@@ -111,10 +123,12 @@ fn fuse(head: &[f32], lexical: &[f32], beta: f32) -> Vec<f32> {
         .collect()
 }
 
-/// A trained head: the softmax layer, the lexical weight β and the calibration.
+/// A trained head: the layers it reads, the softmax layer, the lexical weight β and the
+/// calibration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingHead {
     labels: Labels,
+    layers: Vec<usize>,
     layer: SoftmaxLayer,
     lexical_weight: f32,
     calibrator: Calibrator,
@@ -123,6 +137,11 @@ pub struct EmbeddingHead {
 impl EmbeddingHead {
     pub fn labels(&self) -> &Labels {
         &self.labels
+    }
+
+    /// The encoder layers whose pooled states the head reads, in order.
+    pub fn layers(&self) -> &[usize] {
+        &self.layers
     }
 
     /// β, the weight of the lexical model's log-probabilities in the fused score.
@@ -142,6 +161,10 @@ impl EmbeddingHead {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();
         self.labels.write(&mut w);
+        w.len(self.layers.len());
+        for &l in &self.layers {
+            w.len(l);
+        }
         w.len(self.layer.dimensions);
         w.f32s(&self.layer.weights);
         w.f32s(&self.layer.bias);
@@ -151,15 +174,37 @@ impl EmbeddingHead {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelFileError> {
-        let mut r = Reader::new(codec::open(bytes, FileKind::EmbeddingHead, FORMAT_VERSION)?);
+        // Version 1 heads (before the layer list) read the last layer.
+        let (payload, version) = match codec::open(bytes, FileKind::EmbeddingHead, FORMAT_VERSION) {
+            Err(ModelFileError::UnsupportedVersion { found: 1, .. }) => {
+                (codec::open(bytes, FileKind::EmbeddingHead, 1)?, 1)
+            }
+            opened => (opened?, FORMAT_VERSION),
+        };
+        let mut r = Reader::new(payload);
         let labels = Labels::read(&mut r)?;
+        let (layers, count) = if version == 1 {
+            (DEFAULT_LAYERS.to_vec(), 1)
+        } else {
+            let count = r.len()?;
+            let layers = (0..count.min(MAX_LAYER + 1))
+                .map(|_| r.len())
+                .collect::<Result<Vec<_>, _>>()?;
+            (layers, count)
+        };
         let dimensions = r.len()?;
         let weights = r.f32s()?;
         let bias = r.f32s()?;
         let lexical_weight = r.f32()?;
         let calibrator = Calibrator::read(&mut r)?;
         r.finish()?;
-        if dimensions != super::DIMENSIONS
+        if layers.is_empty() || layers.len() != count || layers.iter().any(|&l| l > MAX_LAYER) {
+            return Err(ModelFileError::Malformed(format!(
+                "the head reads layers {layers:?}; 1 to {} layers of 0..={MAX_LAYER} expected",
+                MAX_LAYER + 1
+            )));
+        }
+        if dimensions != super::DIMENSIONS * layers.len()
             || bias.len() != labels.len()
             || weights.len() != labels.len() * dimensions
         {
@@ -174,6 +219,7 @@ impl EmbeddingHead {
         }
         Ok(Self {
             labels,
+            layers,
             layer: SoftmaxLayer {
                 dimensions,
                 weights,
@@ -223,11 +269,11 @@ pub fn train_head(
     let labels = Labels::new(departments).map_err(TrainError::from)?;
     let examples = Examples::new(rows, &labels).map_err(TrainError::from)?;
     examples.check_coverage(&labels)?;
-    if embeddings.len() != rows.len() || embeddings.iter().any(|e| e.len() != super::DIMENSIONS) {
+    let dimensions = super::DIMENSIONS * config.layers.len();
+    if embeddings.len() != rows.len() || embeddings.iter().any(|e| e.len() != dimensions) {
         return Err(EmbeddingError::Inference(format!(
-            "{} embeddings of {} values expected",
+            "{} embeddings of {dimensions} values expected",
             rows.len(),
-            super::DIMENSIONS
         )));
     }
     let lexical_cv =
@@ -308,6 +354,7 @@ pub fn train_head(
     Ok(HeadTraining {
         head: EmbeddingHead {
             labels,
+            layers: config.layers.clone(),
             layer,
             lexical_weight,
             calibrator,
@@ -338,6 +385,61 @@ mod tests {
             let lp = layer.log_probabilities(xi);
             assert_eq!(argmax(&lp), *g);
             assert!((lp.iter().map(|v| v.exp()).sum::<f32>() - 1.0).abs() < 1e-4);
+        }
+    }
+
+    /// A head over `layers` for two intents, with arbitrary weights.
+    fn head_reading(layers: Vec<usize>) -> EmbeddingHead {
+        let labels = Labels::new(&[
+            ("card_arrival".to_owned(), Department::CardServices),
+            ("lost_or_stolen_card".to_owned(), Department::LostOrStolen),
+        ])
+        .unwrap();
+        let dimensions = super::super::DIMENSIONS * layers.len();
+        EmbeddingHead {
+            labels,
+            layers,
+            layer: SoftmaxLayer {
+                dimensions,
+                weights: (0..2 * dimensions).map(|i| i as f32 / 1000.0).collect(),
+                bias: vec![0.5, -0.5],
+            },
+            lexical_weight: 0.75,
+            calibrator: Calibrator::fit(&[vec![0.0, -1.0], vec![-1.0, 0.0]], &[0, 1]),
+        }
+    }
+
+    #[test]
+    fn a_head_over_several_layers_survives_its_file() {
+        let head = head_reading(vec![4, 5, 6]);
+        assert_eq!(EmbeddingHead::from_bytes(&head.to_bytes()).unwrap(), head);
+    }
+
+    #[test]
+    fn a_version_1_head_reads_the_last_layer() {
+        let head = head_reading(vec![6]);
+        let mut w = Writer::default();
+        head.labels.write(&mut w);
+        w.len(head.layer.dimensions);
+        w.f32s(&head.layer.weights);
+        w.f32s(&head.layer.bias);
+        w.f32(head.lexical_weight);
+        head.calibrator.write(&mut w);
+        let v1 = codec::seal(FileKind::EmbeddingHead, 1, &w.bytes);
+        assert_eq!(EmbeddingHead::from_bytes(&v1).unwrap(), head);
+    }
+
+    #[test]
+    fn a_head_reading_a_layer_the_model_lacks_is_refused() {
+        for layers in [vec![7], vec![]] {
+            let bytes = head_reading(layers.clone()).to_bytes();
+            assert!(
+                matches!(
+                    EmbeddingHead::from_bytes(&bytes),
+                    Err(ModelFileError::Malformed(_))
+                ),
+                "{layers:?}"
+            );
         }
     }
 

@@ -12,7 +12,8 @@ pub use encoder::{
     WHEEL, texts_digest,
 };
 pub use head::{
-    EmbeddingHead, HeadConfig, HeadProgress, HeadTraining, LEXICAL_WEIGHTS, train_head,
+    DEFAULT_LAYERS, EmbeddingHead, HeadConfig, HeadProgress, HeadTraining, LEXICAL_WEIGHTS,
+    train_head,
 };
 
 use crate::codec::ModelFileError;
@@ -77,6 +78,12 @@ impl EmbeddingModel {
         if head.labels() != lexical.labels() {
             return Err(EmbeddingError::LabelMismatch);
         }
+        if let Some(&layer) = head.layers().iter().find(|&&l| l > encoder.layers()) {
+            return Err(EmbeddingError::Load(format!(
+                "the head reads layer {layer}, the encoder has {}",
+                encoder.layers()
+            )));
+        }
         Ok(Self {
             encoder,
             head,
@@ -108,7 +115,7 @@ impl IntentModel for EmbeddingModel {
             let texts: Vec<&str> = batch.iter().map(|&i| queries[i].as_str()).collect();
             let embeddings = self
                 .encoder
-                .embed(&texts)
+                .features(&texts, self.head.layers())
                 .map_err(|e| ClassifyError::Inference(e.to_string()))?;
             for (&i, e) in batch.iter().zip(&embeddings) {
                 out[i] = self.head.probabilities(e, &lexical[i]);
