@@ -4,7 +4,6 @@
 
 mod appointments;
 mod audit;
-mod cache;
 mod cardholders;
 mod cards;
 mod cases;
@@ -48,9 +47,6 @@ pub struct SqlStore {
     backend: Backend,
     clock: Arc<dyn Clock>,
     outbox_signal: Arc<Notify>,
-    /// Active API tokens by digest: read on every API request, and a card network sends all its
-    /// authorizations with the same token.
-    tokens: Arc<cache::RowCache<String, crate::ApiToken>>,
 }
 
 /// How to open the database.
@@ -106,7 +102,6 @@ impl SqlStore {
             backend,
             clock,
             outbox_signal: Arc::new(Notify::new()),
-            tokens: Arc::new(cache::RowCache::new()),
         };
         store.migrate().await?;
         Ok(store)
@@ -202,8 +197,8 @@ fn sqlite_pool(max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
-        // A connection to a local file cannot go stale the way a network one can; pinging it
-        // before every query would double the hand-offs to its worker thread.
+        // A connection to a local file cannot go stale the way a network one can: no ping
+        // (a hand-off to its worker thread) before every query.
         .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {

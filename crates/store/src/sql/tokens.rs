@@ -48,11 +48,7 @@ impl TokenStore for SqlStore {
     }
 
     async fn active_api_token(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
-        let ticket = match self.tokens.get(&token_hash.to_owned()) {
-            Ok(token) => return Ok(Some(token)),
-            Err(ticket) => ticket,
-        };
-        let active = sqlx::query(AssertSqlSafe(format!(
+        sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
         )))
         .bind(token_hash)
@@ -60,12 +56,7 @@ impl TokenStore for SqlStore {
         .await?
         .as_ref()
         .map(token)
-        .transpose()?;
-        if let Some(active) = &active {
-            self.tokens
-                .fill(ticket, token_hash.to_owned(), active.clone());
-        }
-        Ok(active)
+        .transpose()
     }
 
     async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
@@ -97,20 +88,16 @@ impl TokenStore for SqlStore {
             return Err(StoreError::not_found(format!("active API token {id}")));
         }
         self.write_effects(&mut tx, effects).await?;
-        let committed = tx.commit().await;
-        self.tokens.invalidate();
-        committed?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn touch_api_token(&self, id: uuid::Uuid, at: Timestamp) -> StoreResult<()> {
-        let touched = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at.as_millisecond())
             .bind(id.to_string())
             .execute(&self.writer)
-            .await;
-        self.tokens.invalidate();
-        touched?;
+            .await?;
         Ok(())
     }
 }
