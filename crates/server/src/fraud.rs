@@ -711,12 +711,19 @@ impl FraudMonitor {
         else {
             return Ok(());
         };
-        let Some(stored) = self.store.card_by_id(card_id).await? else {
-            return Ok(());
-        };
-        if let Ok(t) = stored.card.lock(cards::Actor::FraudEngine, now) {
+        // `fraud.confirmed` is already committed, so the follow-up (card reported stolen, the
+        // replacement) may change the card between our read and our write: read again then.
+        let mut attempts = 0;
+        let cardholder = loop {
+            let Some(stored) = self.store.card_by_id(card_id).await? else {
+                return Ok(());
+            };
+            let Ok(t) = stored.card.lock(cards::Actor::FraudEngine, now) else {
+                break stored.card.cardholder_id; // already locked, reported or closed
+            };
             let events = t.events.iter().map(store::card_event).collect();
-            self.store
+            match self
+                .store
                 .update_card(
                     &store::CardUpdate::state(&stored, t.card),
                     Effects {
@@ -724,8 +731,13 @@ impl FraudMonitor {
                         audit: Vec::new(),
                     },
                 )
-                .await?;
-        }
+                .await
+            {
+                Ok(_) => break stored.card.cardholder_id,
+                Err(StoreError::Conflict { .. }) if attempts < 5 => attempts += 1,
+                Err(e) => return Err(e.into()),
+            }
+        };
         let Some(auth) = authorization_of(record) else {
             return Ok(());
         };
@@ -763,7 +775,7 @@ impl FraudMonitor {
         };
         match cards::file_dispute(
             domain::DisputeId::new(),
-            stored.card.cardholder_id,
+            cardholder,
             &transaction,
             filing,
             &cards::DisputePolicy::default(),
