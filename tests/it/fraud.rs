@@ -144,6 +144,35 @@ pub(crate) async fn challenged(app: &TestApp, token: &str, holder: &Holder) -> V
     clone
 }
 
+/// The cardholder's SMS reply to "was this you?", as the SMS provider's webhook posts it.
+pub(crate) async fn sms_reply(
+    app: &TestApp,
+    token: &str,
+    holder: &Holder,
+    body: &str,
+) -> reqwest::Response {
+    app.client()
+        .post(format!("{}/api/v1/fraud/sms-replies", app.url))
+        .bearer_auth(token)
+        .json(&json!({"from": holder.phone, "body": body}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// After a YES, the held purchase goes through on retry and the card stays active.
+pub(crate) async fn assert_the_retry_is_approved(app: &TestApp, token: &str, holder: &Holder) {
+    let retry = authorize(
+        app,
+        token,
+        &purchase(&holder.card.to_string(), SAO_PAULO, 19, "80.00"),
+    )
+    .await;
+    assert_eq!(retry["decision"], "approve", "{retry}");
+    let card = app.store.card_by_id(holder.card).await.unwrap().unwrap();
+    assert!(matches!(card.card.state, cards::CardState::Active { .. }));
+}
+
 /// After a genuine answer: a purchase back in Tokyo, then São Paulo again within minutes.
 async fn challenged_again(app: &TestApp, token: &str, holder: &Holder) -> Value {
     let card = holder.card.to_string();
@@ -189,14 +218,7 @@ async fn a_challenge_answered_no_by_sms_locks_the_card_and_files_a_dispute() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let answered = app
-        .client()
-        .post(format!("{}/api/v1/fraud/sms-replies", app.url))
-        .bearer_auth(&token)
-        .json(&reply)
-        .send()
-        .await
-        .unwrap();
+    let answered = sms_reply(&app, &token, &holder, "NO").await;
     assert_eq!(answered.status(), StatusCode::OK);
     let answered: Value = answered.json().await.unwrap();
     assert_eq!(answered["status"], "confirmed_fraud");
@@ -272,14 +294,7 @@ async fn a_challenge_answered_no_by_sms_locks_the_card_and_files_a_dispute() {
     );
 
     // A second answer is refused; the blocked card is declined from now on.
-    let again = app
-        .client()
-        .post(format!("{}/api/v1/fraud/sms-replies", app.url))
-        .bearer_auth(&token)
-        .json(&reply)
-        .send()
-        .await
-        .unwrap();
+    let again = sms_reply(&app, &token, &holder, "NO").await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     let after = authorize(
         &app,
@@ -298,26 +313,11 @@ async fn a_challenge_answered_yes_lets_the_retry_through() {
     let token = app.token(Role::Integration).await;
     let holder = holder_with_card(&app, 1, "5555 5555 5555 4444").await;
     challenged(&app, &token, &holder).await;
-    let answered = app
-        .client()
-        .post(format!("{}/api/v1/fraud/sms-replies", app.url))
-        .bearer_auth(&token)
-        .json(&json!({"from": holder.phone, "body": "Yes it was me"}))
-        .send()
-        .await
-        .unwrap();
+    let answered = sms_reply(&app, &token, &holder, "Yes it was me").await;
     assert_eq!(answered.status(), StatusCode::OK);
     let answered: Value = answered.json().await.unwrap();
     assert_eq!(answered["status"], "genuine");
-    let retry = authorize(
-        &app,
-        &token,
-        &purchase(&holder.card.to_string(), SAO_PAULO, 19, "80.00"),
-    )
-    .await;
-    assert_eq!(retry["decision"], "approve", "{retry}");
-    let card = app.store.card_by_id(holder.card).await.unwrap().unwrap();
-    assert!(matches!(card.card.state, cards::CardState::Active { .. }));
+    assert_the_retry_is_approved(&app, &token, &holder).await;
     app.stop().await;
 }
 

@@ -209,14 +209,7 @@ async fn a_fraud_challenge_is_one_signed_sms_one_push_and_one_email_and_the_repl
     assert_eq!(mail.lock().unwrap().len(), 1);
 
     // The cardholder answers NO by SMS: the challenge is answered, and the next steps go out.
-    let answered = app
-        .client()
-        .post(format!("{}/api/v1/fraud/sms-replies", app.url))
-        .bearer_auth(&token)
-        .json(&json!({"from": holder.phone, "body": "NO"}))
-        .send()
-        .await
-        .unwrap();
+    let answered = crate::fraud::sms_reply(&app, &token, &holder, "NO").await;
     assert_eq!(answered.status(), reqwest::StatusCode::OK);
     let answered: Value = answered.json().await.unwrap();
     assert_eq!(answered["status"], "confirmed_fraud");

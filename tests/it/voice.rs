@@ -10,11 +10,11 @@ use std::time::Duration;
 use domain::Role;
 use ivr::twiml::RequestSigner;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use server::notify::Provider as Via;
 use server::testkit::{Options, TestApp};
 
-use crate::fraud::{Holder, SAO_PAULO, authorize, challenged, holder_with_card, purchase};
+use crate::fraud::{Holder, assert_the_retry_is_approved, challenged, holder_with_card, sms_reply};
 use crate::ivr::Provider;
 use crate::notify::{Hook, SECRET, channel_count, webhook};
 
@@ -210,14 +210,7 @@ async fn a_challenge_call_answered_2_locks_the_card_and_cannot_be_answered_twice
         second_call.contains("already been answered") && second_call.contains("<Hangup/>"),
         "{second_call}"
     );
-    let sms = app
-        .client()
-        .post(format!("{}/api/v1/fraud/sms-replies", app.url))
-        .bearer_auth(&token)
-        .json(&json!({"from": holder.phone, "body": "YES"}))
-        .send()
-        .await
-        .unwrap();
+    let sms = sms_reply(&app, &token, &holder, "YES").await;
     assert_eq!(sms.status(), StatusCode::NOT_FOUND);
     assert_eq!(alert_status(&app, &alert).await, "confirmed_fraud");
 
@@ -283,15 +276,7 @@ async fn a_challenge_call_answered_yes_after_a_silence_approves_the_retry() {
     assert_eq!(alert_status(&app, &alert).await, "genuine");
 
     // As an SMS YES: the retry goes through, and the card stays active.
-    let retry = authorize(
-        &app,
-        &token,
-        &purchase(&holder.card.to_string(), SAO_PAULO, 19, "80.00"),
-    )
-    .await;
-    assert_eq!(retry["decision"], "approve", "{retry}");
-    let card = app.store.card_by_id(holder.card).await.unwrap().unwrap();
-    assert!(matches!(card.card.state, cards::CardState::Active { .. }));
+    assert_the_retry_is_approved(&app, &token, &holder).await;
     app.stop().await;
 }
 

@@ -71,6 +71,17 @@ pub struct Merchant {
     pub location: Option<GeoPoint>,
 }
 
+impl Merchant {
+    /// What a cardholder recognises: the name, or the id when the acquirer sent none.
+    pub fn display_name(&self) -> &str {
+        if self.name.is_empty() {
+            &self.id
+        } else {
+            &self.name
+        }
+    }
+}
+
 /// One authorization request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Authorization {

@@ -746,11 +746,7 @@ impl FraudMonitor {
             card_id,
             at: record.at,
             amount: auth.amount,
-            merchant: if auth.merchant.name.is_empty() {
-                auth.merchant.id.clone()
-            } else {
-                auth.merchant.name.clone()
-            },
+            merchant: auth.merchant.display_name().to_owned(),
             merchant_country: auth.merchant.country,
             card_present: record.card_present,
             status: TransactionStatus::Pending,

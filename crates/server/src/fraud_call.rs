@@ -26,7 +26,8 @@ use crate::error::ApiError;
 use crate::fraud::{Answer, FraudError};
 use crate::state::AppState;
 use crate::telephony::{
-    call_status, hangup_twiml, save_call, signed_params, system_audit, twiml_response, webhook,
+    call_status, end_call, hangup_twiml, save_call, signed_params, system_audit, twiml_response,
+    webhook,
 };
 
 /// The route; `{alert_id}` and `{key}` are filled in by [`challenge_url`].
@@ -58,11 +59,10 @@ fn key_of(state: &AppState, alert_id: Uuid) -> String {
 
 /// Where the carrier fetches the call's TwiML (and posts the answers and the final status).
 pub fn challenge_url(state: &AppState, alert_id: Uuid) -> String {
-    format!(
-        "{}/telephony/twiml/challenges/{alert_id}/{}",
-        state.settings.public_url(),
-        key_of(state, alert_id)
-    )
+    let path = CHALLENGE_PATH
+        .replace("{alert_id}", &alert_id.to_string())
+        .replace("{key}", &key_of(state, alert_id));
+    format!("{}{path}", state.settings.public_url())
 }
 
 /// The alert a URL names, if its key is the alert's; otherwise 404, as for any unknown URL.
@@ -100,20 +100,7 @@ pub async fn challenge_webhook(
     if hook.status.is_some_and(|s| s.is_final()) {
         // Busy, no answer, failed or hung up: the challenge stays open for the other channels
         // and, after its answer time, the analysts.
-        let status = call_status(&params);
-        state
-            .store
-            .end_ivr_call(
-                call_sid,
-                status,
-                state.clock.now(),
-                Effects::none().event(NewEvent::new(
-                    "ivr.call_ended",
-                    format!("ivr_call:{call_sid}"),
-                    serde_json::json!({"status": status, "alert_id": alert_id}),
-                )),
-            )
-            .await?;
+        end_call(&state, call_sid, call_status(&params)).await?;
         return Ok(twiml_response(hangup_twiml()));
     }
     let answering = uri.query() == Some(ANSWER_QUERY);
@@ -237,13 +224,8 @@ async fn held_payment(
     let zone = holder
         .and_then(|h| jiff::tz::TimeZone::get(&h.time_zone).ok())
         .unwrap_or(jiff::tz::TimeZone::UTC);
-    let merchant = if auth.merchant.name.is_empty() {
-        auth.merchant.id
-    } else {
-        auth.merchant.name
-    };
     Ok(HeldPayment {
-        merchant,
+        merchant: auth.merchant.display_name().to_owned(),
         amount: auth.amount,
         at: zone.to_datetime(record.at),
         last4,

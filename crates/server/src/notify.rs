@@ -549,14 +549,14 @@ impl Notifier {
                 );
                 Ok(())
             }
-            Provider::Webhook if message.channel == Channel::Voice => {
-                let hook = self
-                    .voice_webhook
-                    .as_ref()
-                    .context("no voice webhook configured")?;
+            Provider::Webhook => {
+                let hook = match message.channel {
+                    Channel::Voice => self.voice_webhook.as_ref(),
+                    _ => self.webhook.as_ref(),
+                }
+                .context("no webhook configured for this channel")?;
                 self.post(hook, key, serde_json::to_vec(message)?).await
             }
-            Provider::Webhook => self.post_webhook(key, serde_json::to_vec(message)?).await,
             Provider::Smtp => {
                 use lettre::AsyncTransport;
                 let smtp = self.smtp.as_ref().context("no SMTP server configured")?;
