@@ -427,6 +427,7 @@ async fn http(args: HttpBenchArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("could not issue the bench token: {e:?}"))?;
+    let metrics = state.metrics.clone();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let server = tokio::spawn(server::launch(state, listener, shutdown.clone()));
 
@@ -522,6 +523,18 @@ end
     );
     println!(
         "  stored decisions after shutdown: {stored} (every answered decision was committed before its answer)"
+    );
+    let text = metrics.render();
+    let figure = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let commits = figure("helpline_fraud_commit_seconds_count").max(1.0);
+    println!(
+        "  group commits: {commits:.0}, {:.1} decisions and {:.2} ms each on average (helpline_fraud_* on /metrics)",
+        figure("helpline_fraud_batch_decisions_sum") / commits,
+        figure("helpline_fraud_commit_seconds_sum") / commits * 1e3,
     );
     if cfg!(debug_assertions) {
         println!("  (a debug build: run the release build for real figures)");

@@ -18,6 +18,7 @@ use fraud::{
     Authorization, CardKey, CardStatus, Engine, EngineState, Features, Label, Merchant, Outcome,
     OutcomeSource, Signal, SignalKind, Verdict,
 };
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use serde::{Deserialize, Serialize};
 use store::{
     AlertStatus, Effects, FraudAlert, FraudBatch, FraudDecisionRecord, FraudLabel, NewEvent, Store,
@@ -26,6 +27,8 @@ use store::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+use crate::metrics::Metrics;
 
 /// Decisions queued for the writer at most; a full queue makes callers wait (back-pressure).
 const QUEUE: usize = 65_536;
@@ -165,6 +168,37 @@ pub struct FraudMonitor {
     settings: FraudSettings,
     queue: mpsc::Sender<Pending>,
     receiver: Mutex<Option<mpsc::Receiver<Pending>>>,
+    writer_metrics: WriterMetrics,
+}
+
+/// The group-commit writer's figures on `/metrics`: how many decisions a commit carries and
+/// how long it takes (what bounds the authorizations' throughput and latency).
+pub struct WriterMetrics {
+    batch_decisions: Histogram,
+    commit_seconds: Histogram,
+}
+
+impl WriterMetrics {
+    pub fn register(metrics: &Metrics) -> Self {
+        let batch_decisions = Histogram::new(exponential_buckets(1.0, 2.0, 12));
+        let commit_seconds = Histogram::new(exponential_buckets(0.000_25, 2.0, 12));
+        metrics.with_registry(|r| {
+            r.register(
+                "fraud_batch_decisions",
+                "Fraud decisions written per group commit",
+                batch_decisions.clone(),
+            );
+            r.register(
+                "fraud_commit_seconds",
+                "Time to write one group commit of fraud decisions",
+                commit_seconds.clone(),
+            );
+        });
+        Self {
+            batch_decisions,
+            commit_seconds,
+        }
+    }
 }
 
 /// The snapshot row: the engine's state and the last decision it has seen.
@@ -185,6 +219,7 @@ impl FraudMonitor {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         settings: FraudSettings,
+        writer_metrics: WriterMetrics,
     ) -> anyhow::Result<Self> {
         let engine = Engine::new(settings.rules()?)?;
         let (queue, receiver) = mpsc::channel(QUEUE);
@@ -197,6 +232,7 @@ impl FraudMonitor {
             settings,
             queue,
             receiver: Mutex::new(Some(receiver)),
+            writer_metrics,
         })
     }
 
@@ -501,7 +537,14 @@ impl FraudMonitor {
             effects.events.extend(p.events);
             acks.push(p.ack);
         }
+        let started = Instant::now();
         let mut result = self.store.record_fraud_batch(&batch, effects.clone()).await;
+        self.writer_metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        self.writer_metrics
+            .batch_decisions
+            .observe(batch.decisions.len() as f64);
         for attempt in 1..=3 {
             if result.is_ok() {
                 break;

@@ -84,6 +84,7 @@ pub fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         parts.store.clone(),
         parts.clock.clone(),
         parts.settings.fraud.clone(),
+        fraud::WriterMetrics::register(&metrics),
     )?);
     let telephony = Arc::new(telephony::Telephony::new(&parts.settings, &parts.secrets)?);
     Ok(AppState::new(Inner {

@@ -65,6 +65,21 @@ pub(super) async fn decisions_batches_and_alerts(store: &dyn Store, clock: &Fake
         store.record_fraud_batch(&again, Effects::none()).await,
         Err(StoreError::Conflict { .. })
     ));
+    // Decisions alone, over several INSERTs (SQLite sends them as one statement list): the
+    // refused batch left no transaction open, and every value lands in its own row.
+    let later: Vec<_> = (0..130)
+        .map(|i| sample_decision(&card, holder, now + SignedDuration::from_secs(200 + i)))
+        .collect();
+    store
+        .record_fraud_batch(
+            &FraudBatch {
+                decisions: later.clone(),
+                alerts: Vec::new(),
+            },
+            Effects::none(),
+        )
+        .await
+        .expect("record a batch of decisions after a refused one");
     assert_eq!(
         store
             .fraud_decision(challenged.id)
@@ -77,14 +92,14 @@ pub(super) async fn decisions_batches_and_alerts(store: &dyn Store, clock: &Fake
         .await
         .expect("card decisions");
     assert_eq!(latest.len(), 10);
-    assert_eq!(latest[0].id, challenged.id, "newest first");
+    assert_eq!(latest[0].id, later[129].id, "newest first");
     assert_eq!(
         store
             .cardholder_fraud_decisions(holder, 500)
             .await
             .expect("holder decisions")
             .len(),
-        150
+        280
     );
     // Paging in decision order rebuilds everything exactly once.
     let mut seen = Vec::new();
@@ -101,7 +116,7 @@ pub(super) async fn decisions_batches_and_alerts(store: &dyn Store, clock: &Fake
                 .filter(|d| d.card_id.as_deref() == Some(&card)),
         );
     }
-    assert_eq!(seen, decisions);
+    assert_eq!(seen, [decisions, later].concat());
 
     let label = FraudLabel {
         label: "fraud".to_owned(),
