@@ -34,7 +34,9 @@ pub(crate) struct Decayed {
 
 impl Decayed {
     pub(crate) fn value_at(self, now: u32, tau: f32) -> f32 {
-        if self.at == 0 || now <= self.at {
+        // Nothing to decay (most merchants have no frauds): skip the exponential; the product
+        // would be this same zero.
+        if self.at == 0 || now <= self.at || self.value == 0.0 {
             return self.value;
         }
         self.value * (-((now - self.at) as f32) / tau).exp()
