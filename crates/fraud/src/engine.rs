@@ -41,6 +41,8 @@ struct Compiled {
     mcc_risk: Vec<(u16, f32)>,
     /// ln of the micro amount (card testing), in US dollars.
     log_micro_usd: f32,
+    /// Weight and forced minimum verdict of each rule, in `RULES` order.
+    rules: [(f32, Verdict); RULES.len()],
 }
 
 impl Compiled {
@@ -66,6 +68,7 @@ impl Compiled {
             log_rates,
             mcc_risk,
             log_micro_usd: config.profiles.micro_amount_usd.ln(),
+            rules: rules::all_settings(config),
         }
     }
 
@@ -224,16 +227,17 @@ impl Engine {
         let mut logit = scored.map_or(self.config.decision.base_logit, |(logit, _)| logit);
         let mut forced = Verdict::Approve;
         let mut travel_fired = false;
-        for kind in RULES {
-            let (weight, min_verdict) = rules::settings(&self.config, kind);
-            let strength = rules::strength(kind, &features, &self.config);
+        let strengths = rules::strengths(&features, &self.config);
+        for ((kind, (weight, min_verdict)), strength) in
+            RULES.into_iter().zip(self.compiled.rules).zip(strengths)
+        {
             if weight <= 0.0 || strength <= 0.0 {
                 continue;
             }
             travel_fired |= kind == SignalKind::ImpossibleTravel;
             let points = weight * strength;
             logit += points;
-            forced = forced.max(min_verdict.unwrap_or(Verdict::Approve));
+            forced = forced.max(min_verdict);
             reasons.push(Signal {
                 kind,
                 points,
