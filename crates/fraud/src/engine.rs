@@ -206,6 +206,7 @@ impl Engine {
             );
         };
         let status = self.cards[card_index as usize].status;
+        self.cards[card_index as usize].touch();
         if status != CardStatus::Active {
             return hard_decline(
                 SignalKind::CardStatus,
