@@ -478,6 +478,9 @@ impl Engine {
             country: profile::country_code(auth.merchant.country),
             card_present: auth.card_present,
             location,
+            km_from_home: location
+                .zip(card.home_point())
+                .map(|(here, home)| here.distance_km(home)),
             local_hour: hour(cardholder_offset),
             merchant_local_hour: hour(merchant_offset),
             zone_hours_from_home,
@@ -574,6 +577,7 @@ fn observation(auth: &Authorization, current: &Current, at: u32) -> Observation 
         country: current.country,
         card_present: auth.card_present,
         location: current.location,
+        km_from_home: current.km_from_home,
         local_hour: current.local_hour,
         merchant_tag: current.merchant_tag,
         micro: current.micro,

@@ -150,6 +150,9 @@ pub(crate) struct Current {
     pub(crate) country: [u8; 2],
     pub(crate) card_present: bool,
     pub(crate) location: Option<GeoPoint>,
+    /// Distance from the card's home area (card-present, once the card has a home); also what
+    /// decides whether this use moves the home.
+    pub(crate) km_from_home: Option<f64>,
     pub(crate) local_hour: f32,
     pub(crate) merchant_local_hour: f32,
     pub(crate) zone_hours_from_home: Option<f32>,
@@ -291,8 +294,8 @@ pub(crate) fn extract(
     };
     f.set(F::CountryShare, country_share);
     f.set(F::CpHistory, card.cp_count as f32);
-    if let (Some(here), Some(home)) = (now.location, card.home_point()) {
-        f.set(F::KmFromHome, here.distance_km(home) as f32);
+    if let Some(km) = now.km_from_home {
+        f.set(F::KmFromHome, km as f32);
     }
     if let Some(travel) = travel {
         f.set(F::KmFromLastCp, travel.km);

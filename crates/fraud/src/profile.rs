@@ -260,6 +260,8 @@ pub(crate) struct Observation {
     pub(crate) country: [u8; 2],
     pub(crate) card_present: bool,
     pub(crate) location: Option<GeoPoint>,
+    /// `location`'s distance from the home (`None` before the card has one).
+    pub(crate) km_from_home: Option<f64>,
     pub(crate) local_hour: f32,
     pub(crate) merchant_tag: u8,
     pub(crate) micro: bool,
@@ -374,21 +376,28 @@ impl CardProfile {
             self.cp_count = self.cp_count.saturating_add(1);
             self.cp_countries.add(obs.country);
             if let Some(location) = obs.location {
-                self.learn_home(location, home_radius_km, zone);
+                self.learn_home(location, obs.km_from_home, home_radius_km, zone);
             }
         } else {
             self.cnp_countries.add(obs.country);
         }
     }
 
-    fn learn_home(&mut self, location: GeoPoint, home_radius_km: f32, zone: Option<ZoneRef>) {
+    /// `km_from_home`: the distance the features measured (the home has not moved since).
+    fn learn_home(
+        &mut self,
+        location: GeoPoint,
+        km_from_home: Option<f64>,
+        home_radius_km: f32,
+        zone: Option<ZoneRef>,
+    ) {
         let (lat, lon) = (location.lat as f32, location.lon as f32);
         match self.home_point() {
             None => {
                 (self.home_lat, self.home_lon) = (lat, lon);
                 self.home_zone = zone;
             }
-            Some(home) if home.distance_km(location) <= f64::from(home_radius_km) => {
+            Some(_) if km_from_home.is_some_and(|km| km <= f64::from(home_radius_km)) => {
                 let alpha = 0.05;
                 self.home_lat += alpha * (lat - self.home_lat);
                 self.home_lon += alpha * (lon - self.home_lon);
