@@ -269,16 +269,19 @@ impl Engine {
         if let Some(skipped) = travel.and_then(|t| t.skipped) {
             card.mark_suspect(skipped);
         }
-        card.record_attempt(&observation);
+        card.record_attempt(&observation, &features);
         if auth.card_present {
             card.record_location(&observation, travel_fired || verdict == Verdict::Decline);
         }
         if verdict == Verdict::Approve {
             card.learn_usual(&observation, home_radius, zone);
         }
-        self.merchants[merchant_index as usize]
-            .tx_1d
-            .add(at, 1.0, TAU_1D);
+        self.merchants[merchant_index as usize].tx_1d.add_to_known(
+            at,
+            features.get(Feature::MerchantTx1d),
+            1.0,
+            TAU_1D,
+        );
 
         Decision {
             verdict,

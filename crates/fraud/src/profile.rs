@@ -5,6 +5,7 @@
 
 use domain::Country;
 
+use crate::features::{Feature, Features};
 use crate::geo::{GeoPoint, ZoneRef};
 use crate::mcc::Category;
 use crate::types::CardStatus;
@@ -48,6 +49,18 @@ impl Decayed {
             self.at = at;
         } else {
             self.value += amount * (-((self.at - at) as f32) / tau).exp();
+        }
+    }
+
+    /// [`Decayed::add`] when `value_at(at, tau)` is known already (`now`, as the features read
+    /// it just before the decision updates the profiles), sparing its exponential.
+    pub(crate) fn add_to_known(&mut self, at: u32, now: f32, amount: f32, tau: f32) {
+        if at >= self.at {
+            debug_assert_eq!(now.to_bits(), self.value_at(at, tau).to_bits());
+            self.value = now + amount;
+            self.at = at;
+        } else {
+            self.add(at, amount, tau);
         }
     }
 }
@@ -318,8 +331,9 @@ impl CardProfile {
             .filter(move |r| r.at != 0 && r.at <= now && now - r.at <= window)
     }
 
-    /// Every authorization attempt, whatever the verdict: feeds the velocity windows.
-    pub(crate) fn record_attempt(&mut self, obs: &Observation) {
+    /// Every authorization attempt, whatever the verdict: feeds the velocity windows. `features`
+    /// are this attempt's (they hold the decayed counts at its time).
+    pub(crate) fn record_attempt(&mut self, obs: &Observation, features: &Features) {
         let flags =
             if obs.card_present { 0 } else { TX_CNP } | if obs.micro { TX_MICRO } else { 0 };
         let slot = usize::from(self.recent_next) % RECENT;
@@ -327,8 +341,11 @@ impl CardProfile {
             RecentTx::new(obs.at, obs.log_usd.unwrap_or(0.0), obs.merchant_tag, flags);
         self.recent_next = ((slot + 1) % RECENT) as u8;
         self.last_at = self.last_at.max(obs.at);
-        self.count_7d.add(obs.at, 1.0, TAU_7D);
-        self.count_30d.add(obs.at, 1.0, TAU_30D);
+        let known = |feature| features.get(feature);
+        self.count_7d
+            .add_to_known(obs.at, known(Feature::CardTx7d), 1.0, TAU_7D);
+        self.count_30d
+            .add_to_known(obs.at, known(Feature::CardTx30d), 1.0, TAU_30D);
         if let Some(log_usd) = obs.log_usd {
             self.sum_7d.add(obs.at, log_usd.exp(), TAU_7D);
         }
