@@ -11,7 +11,7 @@ use crate::geo::{UnknownZone, ZoneRef, Zones};
 use crate::index::CardIndex;
 use crate::mcc::{Category, Mcc};
 use crate::model::{self, Model, ModelSummary, TrainingSet, sigmoid};
-use crate::profile::{self, CardProfile, MerchantProfile, Observation, TAU_1D, secs};
+use crate::profile::{CardProfile, MerchantProfile, Observation, TAU_1D, secs};
 use crate::rules::{self, RULES};
 use crate::types::{
     Authorization, CardKey, CardStatus, Decision, Label, Merchant, Outcome, Reason, Signal,
@@ -478,7 +478,7 @@ impl Engine {
             at,
             log_usd,
             category,
-            country: profile::country_code(auth.merchant.country),
+            country: auth.merchant.country.bytes(),
             card_present: auth.card_present,
             location,
             km_from_home: location

@@ -3,8 +3,6 @@
 //! Times are whole seconds since the Unix epoch in a `u32` (0 = never); amounts are US dollars,
 //! kept as natural logarithms, quantised where many of them are stored.
 
-use domain::Country;
-
 use crate::features::{Feature, Features};
 use crate::geo::{GeoPoint, ZoneRef};
 use crate::mcc::Category;
@@ -183,14 +181,6 @@ pub(crate) struct CountryCount {
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Countries {
     entries: [CountryCount; COUNTRIES],
-}
-
-pub(crate) fn country_code(country: Country) -> [u8; 2] {
-    let b = country.code().as_bytes();
-    [
-        b.first().copied().unwrap_or(0),
-        b.get(1).copied().unwrap_or(0),
-    ]
 }
 
 impl Countries {
