@@ -38,6 +38,12 @@ impl Country {
         std::str::from_utf8(&self.0).unwrap_or("ZZ")
     }
 
+    /// The code's two ASCII letters, without the UTF-8 check of [`Country::code`] (the fraud
+    /// engine keeps countries as bytes and reads one per decision).
+    pub const fn bytes(self) -> [u8; 2] {
+        self.0
+    }
+
     /// Every assigned code, for pickers.
     pub fn all() -> impl Iterator<Item = Country> {
         CODES.split(' ').filter_map(|c| Country::parse(c).ok())

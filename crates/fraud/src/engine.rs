@@ -11,7 +11,7 @@ use crate::geo::{UnknownZone, ZoneRef, Zones};
 use crate::index::CardIndex;
 use crate::mcc::{Category, Mcc};
 use crate::model::{self, Model, ModelSummary, TrainingSet, sigmoid};
-use crate::profile::{self, CardProfile, MerchantProfile, Observation, TAU_1D, secs};
+use crate::profile::{CardProfile, MerchantProfile, Observation, TAU_1D, secs};
 use crate::rules::{self, RULES};
 use crate::types::{
     Authorization, CardKey, CardStatus, Decision, Label, Merchant, Outcome, Reason, Signal,
@@ -34,10 +34,15 @@ pub const MAX_CARDS: usize = u32::MAX as usize - 1;
 /// The configuration compiled into lookup tables.
 #[derive(Debug, Clone)]
 struct Compiled {
-    /// ln(units per US dollar).
-    log_rates: HashMap<Currency, f32, FixedState>,
+    /// ln(units per US dollar), and minor units per unit (looking the exponent up by the
+    /// currency's code for every decision cost as much as the rest of the amount's features).
+    log_rates: HashMap<Currency, (f32, f64), FixedState>,
     /// Sorted MCC → risk.
     mcc_risk: Vec<(u16, f32)>,
+    /// ln of the micro amount (card testing), in US dollars.
+    log_micro_usd: f32,
+    /// Weight and forced minimum verdict of each rule, in `RULES` order.
+    rules: [(f32, Verdict); RULES.len()],
 }
 
 impl Compiled {
@@ -45,7 +50,11 @@ impl Compiled {
         let log_rates = config
             .currencies
             .iter()
-            .filter_map(|(code, rate)| Some((Currency::parse(code).ok()?, rate.ln() as f32)))
+            .filter_map(|(code, rate)| {
+                let currency = Currency::parse(code).ok()?;
+                let scale = 10f64.powi(currency.minor_units() as i32);
+                Some((currency, (rate.ln() as f32, scale)))
+            })
             .collect();
         let mut mcc_risk: Vec<(u16, f32)> = config
             .signals
@@ -58,12 +67,15 @@ impl Compiled {
         Self {
             log_rates,
             mcc_risk,
+            log_micro_usd: config.profiles.micro_amount_usd.ln(),
+            rules: rules::all_settings(config),
         }
     }
 
     fn log_usd(&self, amount: Money) -> Option<f32> {
-        let rate = self.log_rates.get(&amount.currency)?;
-        let major = amount.as_major_f64().max(0.01) as f32;
+        let (rate, scale) = self.log_rates.get(&amount.currency)?;
+        // What `Money::as_major_f64` computes.
+        let major = (amount.minor as f64 / scale).max(0.01) as f32;
         Some(major.ln() - rate)
     }
 
@@ -194,6 +206,7 @@ impl Engine {
             );
         };
         let status = self.cards[card_index as usize].status;
+        self.cards[card_index as usize].touch();
         if status != CardStatus::Active {
             return hard_decline(
                 SignalKind::CardStatus,
@@ -215,16 +228,17 @@ impl Engine {
         let mut logit = scored.map_or(self.config.decision.base_logit, |(logit, _)| logit);
         let mut forced = Verdict::Approve;
         let mut travel_fired = false;
-        for kind in RULES {
-            let (weight, min_verdict) = rules::settings(&self.config, kind);
-            let strength = rules::strength(kind, &features, &self.config);
+        let strengths = rules::strengths(&features, &self.config);
+        for ((kind, (weight, min_verdict)), strength) in
+            RULES.into_iter().zip(self.compiled.rules).zip(strengths)
+        {
             if weight <= 0.0 || strength <= 0.0 {
                 continue;
             }
             travel_fired |= kind == SignalKind::ImpossibleTravel;
             let points = weight * strength;
             logit += points;
-            forced = forced.max(min_verdict.unwrap_or(Verdict::Approve));
+            forced = forced.max(min_verdict);
             reasons.push(Signal {
                 kind,
                 points,
@@ -255,16 +269,19 @@ impl Engine {
         if let Some(skipped) = travel.and_then(|t| t.skipped) {
             card.mark_suspect(skipped);
         }
-        card.record_attempt(&observation);
+        card.record_attempt(&observation, &features);
         if auth.card_present {
             card.record_location(&observation, travel_fired || verdict == Verdict::Decline);
         }
         if verdict == Verdict::Approve {
             card.learn_usual(&observation, home_radius, zone);
         }
-        self.merchants[merchant_index as usize]
-            .tx_1d
-            .add(at, 1.0, TAU_1D);
+        self.merchants[merchant_index as usize].tx_1d.add_to_known(
+            at,
+            features.get(Feature::MerchantTx1d),
+            1.0,
+            TAU_1D,
+        );
 
         Decision {
             verdict,
@@ -433,18 +450,24 @@ impl Engine {
         } else {
             card.home_zone.or(merchant_zone)
         };
-        let hour = |zone: Option<ZoneRef>| {
-            zone.map_or_else(
+        // Every zone here is the merchant's or the card's home zone: one offset look-up each.
+        let offset = |zone: Option<ZoneRef>| zone.map(|z| self.zones.offset_seconds(z, auth.at));
+        let merchant_offset = offset(merchant_zone);
+        let home_offset = offset(card.home_zone);
+        let cardholder_offset = if location.is_some() {
+            merchant_offset
+        } else {
+            home_offset.or(merchant_offset)
+        };
+        let hour = |offset: Option<i32>| {
+            offset.map_or_else(
                 || (at % 86_400) as f32 / 3600.0,
-                |z| self.zones.local_hour(z, auth.at),
+                |seconds| Zones::local_hour(seconds, auth.at),
             )
         };
-        let zone_hours_from_home = match (card.home_zone, merchant_zone) {
+        let zone_hours_from_home = match (home_offset, merchant_offset) {
             (Some(home), Some(there)) => {
-                let gap = (self.zones.offset_seconds(there, auth.at)
-                    - self.zones.offset_seconds(home, auth.at))
-                .abs() as f32
-                    / 3600.0;
+                let gap = (there - home).abs() as f32 / 3600.0;
                 Some(gap.min(24.0 - gap))
             }
             _ => None,
@@ -455,15 +478,18 @@ impl Engine {
             at,
             log_usd,
             category,
-            country: profile::country_code(auth.merchant.country),
+            country: auth.merchant.country.bytes(),
             card_present: auth.card_present,
             location,
-            local_hour: hour(cardholder_zone),
-            merchant_local_hour: hour(merchant_zone),
+            km_from_home: location
+                .zip(card.home_point())
+                .map(|(here, home)| here.distance_km(home)),
+            local_hour: hour(cardholder_offset),
+            merchant_local_hour: hour(merchant_offset),
             zone_hours_from_home,
             zone: cardholder_zone,
             merchant_tag: merchant_index as u8,
-            micro: log_usd.is_some_and(|l| l < self.config.profiles.micro_amount_usd.ln()),
+            micro: log_usd.is_some_and(|l| l < self.compiled.log_micro_usd),
             mcc_risk: self.compiled.mcc_risk(auth.merchant.mcc),
         }
     }
@@ -554,6 +580,7 @@ fn observation(auth: &Authorization, current: &Current, at: u32) -> Observation 
         country: current.country,
         card_present: auth.card_present,
         location: current.location,
+        km_from_home: current.km_from_home,
         local_hour: current.local_hour,
         merchant_tag: current.merchant_tag,
         micro: current.micro,

@@ -150,6 +150,9 @@ pub(crate) struct Current {
     pub(crate) country: [u8; 2],
     pub(crate) card_present: bool,
     pub(crate) location: Option<GeoPoint>,
+    /// Distance from the card's home area (card-present, once the card has a home); also what
+    /// decides whether this use moves the home.
+    pub(crate) km_from_home: Option<f64>,
     pub(crate) local_hour: f32,
     pub(crate) merchant_local_hour: f32,
     pub(crate) zone_hours_from_home: Option<f32>,
@@ -243,9 +246,21 @@ pub(crate) fn extract(
     f.set(F::CategoryShare, card.category_share(now.category));
 
     let one_if = |flag: bool| u32::from(flag) as f32;
-    let count_within = |window: u32| card.recent_within(at, window).count() as f32 + 1.0;
-    f.set(F::CardTx1h, count_within(HOUR));
-    f.set(F::CardTx24h, count_within(24 * HOUR));
+    // The sliding windows in one pass over the recent authorizations, oldest slot first.
+    let want_usd_24h = card.count > 0 && now.log_usd.is_some();
+    let (mut tx_1h, mut cnp_1h, mut tx_24h, mut usd_24h) = (0u32, 0u32, 0u32, -0.0f32);
+    for r in card.recent_within(at, 24 * HOUR) {
+        tx_24h += 1;
+        if want_usd_24h {
+            usd_24h += r.usd();
+        }
+        if at - r.at <= HOUR {
+            tx_1h += 1;
+            cnp_1h += u32::from(r.flags & TX_CNP != 0);
+        }
+    }
+    f.set(F::CardTx1h, tx_1h as f32 + 1.0);
+    f.set(F::CardTx24h, tx_24h as f32 + 1.0);
     let count_7d = card.count_7d.value_at(at, TAU_7D);
     f.set(F::CardTx7d, count_7d);
     f.set(F::CardTx30d, card.count_30d.value_at(at, TAU_30D));
@@ -256,11 +271,7 @@ pub(crate) fn extract(
             f.set(F::CardAvg7dVsUsual, avg_7d.max(1e-3).ln() - usual);
         }
         if let Some(log_usd) = now.log_usd {
-            let sum_24h: f32 = card
-                .recent_within(at, 24 * HOUR)
-                .map(|r| r.usd())
-                .sum::<f32>()
-                + log_usd.exp();
+            let sum_24h = usd_24h + log_usd.exp();
             f.set(F::CardSum24hVsUsual, sum_24h.ln() - usual);
         }
     }
@@ -283,8 +294,8 @@ pub(crate) fn extract(
     };
     f.set(F::CountryShare, country_share);
     f.set(F::CpHistory, card.cp_count as f32);
-    if let (Some(here), Some(home)) = (now.location, card.home_point()) {
-        f.set(F::KmFromHome, here.distance_km(home) as f32);
+    if let Some(km) = now.km_from_home {
+        f.set(F::KmFromHome, km as f32);
     }
     if let Some(travel) = travel {
         f.set(F::KmFromLastCp, travel.km);
@@ -321,11 +332,7 @@ pub(crate) fn extract(
         f.set(F::CnpMicroBurst, 0.0);
         f.set(F::CnpMicroMerchants, 0.0);
     }
-    let cnp_1h = card
-        .recent_within(at, HOUR)
-        .filter(|r| r.flags & TX_CNP != 0)
-        .count() as f32;
-    f.set(F::CnpTx1h, cnp_1h + one_if(!now.card_present));
+    f.set(F::CnpTx1h, cnp_1h as f32 + one_if(!now.card_present));
     f.set(F::DaysSinceTravelBooking, days_since(card.travel_booked_at));
     f.set(F::DaysSinceCardFraud, days_since(card.fraud_at));
     f.set(F::CategoryIndex, now.category.index() as f32);

@@ -444,9 +444,10 @@ impl Zones {
         seconds
     }
 
-    /// Local time of day in hours (0.0 ≤ h < 24.0).
-    pub fn local_hour(&self, zone: ZoneRef, at: Timestamp) -> f32 {
-        let local = at.as_second() + i64::from(self.offset_seconds(zone, at));
+    /// Local time of day in hours (0.0 ≤ h < 24.0) at a UTC offset (from
+    /// [`Zones::offset_seconds`], looked up once per zone and decision).
+    pub fn local_hour(offset_seconds: i32, at: Timestamp) -> f32 {
+        let local = at.as_second() + i64::from(offset_seconds);
         local.rem_euclid(86_400) as f32 / 3600.0
     }
 
@@ -467,6 +468,10 @@ mod tests {
     }
 
     /// The textbook haversine, for comparison.
+    fn local_hour(zones: &Zones, zone: ZoneRef, at: Timestamp) -> f32 {
+        Zones::local_hour(zones.offset_seconds(zone, at), at)
+    }
+
     fn haversine(a: GeoPoint, b: GeoPoint) -> f64 {
         let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
         let h = ((la2 - la1) / 2.0).sin().powi(2)
@@ -516,9 +521,9 @@ mod tests {
         let at: Timestamp = "2024-01-15T12:00:00Z".parse().unwrap();
         let toronto_suburb = zones.at(p(43.80, -79.20));
         assert_eq!(zones.name(toronto_suburb), "America/Toronto");
-        assert_eq!(zones.local_hour(toronto_suburb, at), 7.0);
+        assert_eq!(local_hour(&zones, toronto_suburb, at), 7.0);
         let tokyo = zones.of_country(Country::parse("JP").unwrap()).unwrap();
-        assert_eq!(zones.local_hour(tokyo, at), 21.0);
+        assert_eq!(local_hour(&zones, tokyo, at), 21.0);
         // Mid-Pacific: solar offset of the longitude.
         let ocean = zones.at(p(-40.0, -130.0));
         assert_eq!(zones.name(ocean), "UTC-9");
@@ -529,7 +534,7 @@ mod tests {
     fn summer_time_is_applied_across_the_cache() {
         let zones = Zones::embedded().unwrap();
         let london = zones.of_country(Country::parse("GB").unwrap()).unwrap();
-        let hour = |t: &str| zones.local_hour(london, t.parse().unwrap());
+        let hour = |t: &str| local_hour(&zones, london, t.parse().unwrap());
         // Around the switch to summer time (2024-03-31 01:00 UTC), in and out of order.
         assert_eq!(hour("2024-03-31T00:30:00Z"), 0.5);
         assert_eq!(hour("2024-03-31T01:30:00Z"), 2.5);

@@ -3,8 +3,7 @@
 //! Times are whole seconds since the Unix epoch in a `u32` (0 = never); amounts are US dollars,
 //! kept as natural logarithms, quantised where many of them are stored.
 
-use domain::Country;
-
+use crate::features::{Feature, Features};
 use crate::geo::{GeoPoint, ZoneRef};
 use crate::mcc::Category;
 use crate::types::CardStatus;
@@ -34,7 +33,9 @@ pub(crate) struct Decayed {
 
 impl Decayed {
     pub(crate) fn value_at(self, now: u32, tau: f32) -> f32 {
-        if self.at == 0 || now <= self.at {
+        // Nothing to decay (most merchants have no frauds): skip the exponential; the product
+        // would be this same zero.
+        if self.at == 0 || now <= self.at || self.value == 0.0 {
             return self.value;
         }
         self.value * (-((now - self.at) as f32) / tau).exp()
@@ -46,6 +47,18 @@ impl Decayed {
             self.at = at;
         } else {
             self.value += amount * (-((self.at - at) as f32) / tau).exp();
+        }
+    }
+
+    /// [`Decayed::add`] when `value_at(at, tau)` is known already (`now`, as the features read
+    /// it just before the decision updates the profiles), sparing its exponential.
+    pub(crate) fn add_to_known(&mut self, at: u32, now: f32, amount: f32, tau: f32) {
+        if at >= self.at {
+            debug_assert_eq!(now.to_bits(), self.value_at(at, tau).to_bits());
+            self.value = now + amount;
+            self.at = at;
+        } else {
+            self.add(at, amount, tau);
         }
     }
 }
@@ -170,14 +183,6 @@ pub(crate) struct Countries {
     entries: [CountryCount; COUNTRIES],
 }
 
-pub(crate) fn country_code(country: Country) -> [u8; 2] {
-    let b = country.code().as_bytes();
-    [
-        b.first().copied().unwrap_or(0),
-        b.get(1).copied().unwrap_or(0),
-    ]
-}
-
 impl Countries {
     pub(crate) fn count(&self, code: [u8; 2]) -> u16 {
         self.entries
@@ -258,6 +263,8 @@ pub(crate) struct Observation {
     pub(crate) country: [u8; 2],
     pub(crate) card_present: bool,
     pub(crate) location: Option<GeoPoint>,
+    /// `location`'s distance from the home (`None` before the card has one).
+    pub(crate) km_from_home: Option<f64>,
     pub(crate) local_hour: f32,
     pub(crate) merchant_tag: u8,
     pub(crate) micro: bool,
@@ -290,6 +297,18 @@ impl CardProfile {
         }
     }
 
+    /// Reads a field on each cache line of the profile after the first (which holds the status,
+    /// read just before), so that the memory fetches them all at once rather than one after
+    /// another as the decision reaches them: with many cards a profile is rarely in cache.
+    pub(crate) fn touch(&self) {
+        std::hint::black_box((
+            self.recent[0].at,
+            self.recent[RECENT - 1].at,
+            self.categories[0].count,
+            self.hours[0],
+        ));
+    }
+
     /// Recent authorizations within `window` seconds before `now` (inclusive).
     pub(crate) fn recent_within(
         &self,
@@ -302,8 +321,9 @@ impl CardProfile {
             .filter(move |r| r.at != 0 && r.at <= now && now - r.at <= window)
     }
 
-    /// Every authorization attempt, whatever the verdict: feeds the velocity windows.
-    pub(crate) fn record_attempt(&mut self, obs: &Observation) {
+    /// Every authorization attempt, whatever the verdict: feeds the velocity windows. `features`
+    /// are this attempt's (they hold the decayed counts at its time).
+    pub(crate) fn record_attempt(&mut self, obs: &Observation, features: &Features) {
         let flags =
             if obs.card_present { 0 } else { TX_CNP } | if obs.micro { TX_MICRO } else { 0 };
         let slot = usize::from(self.recent_next) % RECENT;
@@ -311,8 +331,11 @@ impl CardProfile {
             RecentTx::new(obs.at, obs.log_usd.unwrap_or(0.0), obs.merchant_tag, flags);
         self.recent_next = ((slot + 1) % RECENT) as u8;
         self.last_at = self.last_at.max(obs.at);
-        self.count_7d.add(obs.at, 1.0, TAU_7D);
-        self.count_30d.add(obs.at, 1.0, TAU_30D);
+        let known = |feature| features.get(feature);
+        self.count_7d
+            .add_to_known(obs.at, known(Feature::CardTx7d), 1.0, TAU_7D);
+        self.count_30d
+            .add_to_known(obs.at, known(Feature::CardTx30d), 1.0, TAU_30D);
         if let Some(log_usd) = obs.log_usd {
             self.sum_7d.add(obs.at, log_usd.exp(), TAU_7D);
         }
@@ -360,21 +383,28 @@ impl CardProfile {
             self.cp_count = self.cp_count.saturating_add(1);
             self.cp_countries.add(obs.country);
             if let Some(location) = obs.location {
-                self.learn_home(location, home_radius_km, zone);
+                self.learn_home(location, obs.km_from_home, home_radius_km, zone);
             }
         } else {
             self.cnp_countries.add(obs.country);
         }
     }
 
-    fn learn_home(&mut self, location: GeoPoint, home_radius_km: f32, zone: Option<ZoneRef>) {
+    /// `km_from_home`: the distance the features measured (the home has not moved since).
+    fn learn_home(
+        &mut self,
+        location: GeoPoint,
+        km_from_home: Option<f64>,
+        home_radius_km: f32,
+        zone: Option<ZoneRef>,
+    ) {
         let (lat, lon) = (location.lat as f32, location.lon as f32);
         match self.home_point() {
             None => {
                 (self.home_lat, self.home_lon) = (lat, lon);
                 self.home_zone = zone;
             }
-            Some(home) if home.distance_km(location) <= f64::from(home_radius_km) => {
+            Some(_) if km_from_home.is_some_and(|km| km <= f64::from(home_radius_km)) => {
                 let alpha = 0.05;
                 self.home_lat += alpha * (lat - self.home_lat);
                 self.home_lon += alpha * (lon - self.home_lon);
@@ -553,6 +583,21 @@ mod tests {
         assert_eq!(c.count(*b"CA"), 10);
         assert_eq!(c.top(), Some(*b"CA"));
         assert_eq!(c.count(*b"TH"), 1);
+    }
+
+    #[test]
+    fn touch_reads_every_cache_line() {
+        use std::mem::offset_of;
+        let line = |offset: usize| offset / 64;
+        let recent = offset_of!(CardProfile, recent);
+        let touched = [
+            line(offset_of!(CardProfile, status)),
+            line(recent),
+            line(recent + (RECENT - 1) * size_of::<RecentTx>()),
+            line(offset_of!(CardProfile, categories)),
+            line(offset_of!(CardProfile, hours)),
+        ];
+        assert_eq!(touched, [0, 1, 2, 3, 4]);
     }
 
     #[test]

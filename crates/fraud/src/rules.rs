@@ -42,6 +42,34 @@ pub(crate) fn settings(config: &Config, kind: SignalKind) -> (f32, Option<Verdic
     }
 }
 
+/// Every rule's weight and the verdict it forces at least, in `RULES` order (compiled with the
+/// configuration, so a decision does not look them up rule by rule).
+pub(crate) fn all_settings(config: &Config) -> [(f32, Verdict); RULES.len()] {
+    RULES.map(|kind| {
+        let (weight, min_verdict) = settings(config, kind);
+        (weight, min_verdict.unwrap_or(Verdict::Approve))
+    })
+}
+
+/// Every rule's strength, in `RULES` order. Spelled out rule by rule so that, `strength` being
+/// inlined with a constant kind, only each rule's own code runs: a loop over the kinds (or
+/// `RULES.map`) kept the dispatch and reloaded the settings for every rule.
+pub(crate) fn strengths(f: &Features, config: &Config) -> [f32; RULES.len()] {
+    let [a, b, c, d, e, g, h, i, j, k] = RULES;
+    [
+        strength(a, f, config),
+        strength(b, f, config),
+        strength(c, f, config),
+        strength(d, f, config),
+        strength(e, f, config),
+        strength(g, f, config),
+        strength(h, f, config),
+        strength(i, f, config),
+        strength(j, f, config),
+        strength(k, f, config),
+    ]
+}
+
 /// 0 below `from`, ½ at `from`, 1 at `full` and above.
 fn ramp(value: f32, from: f32, full: f32) -> f32 {
     if value.is_nan() || value < from {
@@ -53,7 +81,9 @@ fn ramp(value: f32, from: f32, full: f32) -> f32 {
     }
 }
 
-/// How strongly one rule fires (0 = not at all).
+/// How strongly one rule fires (0 = not at all). Inlined, so that with a constant kind only
+/// that rule's code remains.
+#[inline(always)]
 pub(crate) fn strength(kind: SignalKind, f: &Features, config: &Config) -> f32 {
     let s = &config.signals;
     let card_present = f.get(F::CardPresent) > 0.5;
