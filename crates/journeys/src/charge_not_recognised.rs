@@ -58,8 +58,11 @@ async fn fresh_cardholder(staff: &Person) -> anyhow::Result<(Traveller, String)>
 
 /// The email and hub of an offline staff member (not still wrapping up a contact) who chats
 /// in English on the lost/stolen and fraud team, serves `tier`, and whose hub is open now, as
-/// the supervisor's figures and agent list show them.
-async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(String, String)> {
+/// the supervisor's figures and agent list show them; and how long the chat may take to reach
+/// them. English chats go to the first open hub (in the policy's order, which the figures
+/// keep) and to the other open hubs after `other_hubs_after_secs` (30 s by default), so an
+/// agent at that first hub comes first.
+async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(String, String, u64)> {
     let figures = supervisor.get("/api/v1/routing/figures").await?;
     let open = open_hubs(&figures);
     let agents = supervisor.get("/api/v1/routing/agents").await?;
@@ -83,14 +86,17 @@ async fn agent_on_duty(supervisor: &Person, tier: &str) -> anyhow::Result<(Strin
         })
         .map(|a| (text(&a["email"]), text(&a["profile"]["hub"])))
         .collect();
-    // Agents before the supervisor, who only helps out.
-    fits.sort_by_key(|(email, _)| email.starts_with("supervisor"));
-    fits.into_iter().next().with_context(|| {
+    // The first open hub's agents first, and agents before the supervisor, who only helps out.
+    let home = open.first().cloned().unwrap_or_default();
+    fits.sort_by_key(|(email, hub)| (*hub != home, email.starts_with("supervisor")));
+    let (email, hub) = fits.into_iter().next().with_context(|| {
         format!(
             "no offline English-speaking lost/stolen agent at an open hub (open: {})",
             open.join(", ")
         )
-    })
+    })?;
+    let patience = if hub == home { 10 } else { 45 };
+    Ok((email, hub, patience))
 }
 
 pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
@@ -137,7 +143,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         ),
     );
 
-    let (email, hub) = agent_on_duty(&supervisor, "gold").await?;
+    let (email, hub, patience) = agent_on_duty(&supervisor, "gold").await?;
     let agent = Person::staff(t, &email).await?;
     let console = agent.presence("available").await?;
     t.expect(
@@ -154,6 +160,7 @@ pub async fn run(t: &mut Tour) -> anyhow::Result<Outcome> {
         &card,
         &charge,
         &agent,
+        patience,
         &mut conversation,
     )
     .await;
@@ -195,6 +202,7 @@ async fn help(
     card: &str,
     charge: &Value,
     agent: &Person,
+    patience: u64,
     started_chat: &mut Option<String>,
 ) -> anyhow::Result<Outcome> {
     // The cardholder opens web chat and types it in their own words.
@@ -213,7 +221,7 @@ async fn help(
 
     // The offer, with the intent model's suggestion, in the agent's console.
     let offer = agent
-        .offer_of(&format!("conversation:{conversation}"), 10)
+        .offer_of(&format!("conversation:{conversation}"), patience)
         .await?
         .unwrap_or(Value::Null);
     let notes = text(&offer["notes"]);
