@@ -764,13 +764,12 @@ impl FraudMonitor {
             let Ok(t) = stored.card.lock(cards::Actor::FraudEngine, now) else {
                 break stored.card.cardholder_id; // already locked, reported or closed
             };
-            let events = t.events.iter().map(store::card_event).collect();
             match self
                 .store
                 .update_card(
                     &store::CardUpdate::state(&stored, t.card),
                     Effects {
-                        events,
+                        events: crate::cards::events(&t.events),
                         audit: Vec::new(),
                     },
                 )
@@ -821,13 +820,12 @@ impl FraudMonitor {
             now,
         ) {
             Ok((dispute, events)) => {
-                let events = events.iter().map(store::card_event).collect();
                 self.store
                     .insert_dispute(
                         &dispute,
                         &[],
                         Effects {
-                            events,
+                            events: crate::cards::events(&events),
                             audit: Vec::new(),
                         },
                     )
